@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# One entry point for users and CI. Every command installs what is missing first.
+#   ./build.sh test                 build and run the test suite; ends with "tests: N passed, M failed"
+#   ./build.sh demo [--out DIR]     run the layer-masking demo (pictures + scores into DIR, default out/demo)
+#   ./build.sh samples ARGS...      run any Samples command, e.g. ./build.sh samples layer-mask-bench --out out/bench
+#   ./build.sh setup                only install prerequisites (native libstdc++, datasets)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+cmd=${1:-test}; shift || true
+
+setup() { bash eng/setup.sh; }
+
+# Sums "<Word>: N" over vstest's per-assembly summary lines.
+count_of() { { grep -Eo "^ *$1: +[0-9]+" "$2" || true; } | awk '{s += $2} END {print s + 0}'; }
+
+run_tests() {
+  local results=artifacts/test-results
+  rm -rf "$results"; mkdir -p "$results"
+  local log="$results/dotnet-test.log" rc=0
+  dotnet test Masking.sln -c Release --logger "console;verbosity=normal" --results-directory "$results" 2>&1 | tee "$log" || rc=$?
+  # vstest prints one summary line per test assembly: "Passed!  - Failed: 0, Passed: 12, Skipped: 0, Total: 12 ..."
+  local passed failed skipped
+  passed=$(count_of Passed "$log"); failed=$(count_of Failed "$log"); skipped=$(count_of Skipped "$log")
+  if [ "$rc" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi  # build break or crashed host: never report green
+  if [ "$skipped" != 0 ]; then
+    echo "tests: $passed passed, $failed failed, $skipped skipped"
+  else
+    echo "tests: $passed passed, $failed failed"
+  fi
+  return "$rc"
+}
+
+samples() { dotnet run -c Release --project src/Samples -- "$@"; }
+
+case "$cmd" in
+  setup) setup ;;
+  test) setup; run_tests ;;
+  demo) setup; samples demo "$@" ;;
+  samples) setup; samples "$@" ;;
+  *) echo "unknown command '$cmd' (test | demo | samples ... | setup)" >&2; exit 2 ;;
+esac
