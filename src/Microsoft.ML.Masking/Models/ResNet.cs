@@ -1,0 +1,119 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Masking.Models;
+
+/// <summary>
+/// A torchvision-compatible ResNet built from a <see cref="ResNetArchitecture"/>: stem (conv1, bn1, relu,
+/// maxpool), stages layer1…layerN of <see cref="ResidualBlock"/>s, global average pool, flatten and fc.
+/// Parameter names equal torchvision's, so a PyTorch ResNet state dict loads into it directly.
+/// </summary>
+public sealed class ResNet : nn.Module<Tensor, Tensor>
+{
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly ReLU relu;
+    private readonly nn.Module<Tensor, Tensor> maxpool;
+    private readonly AdaptiveAvgPool2d avgpool;
+    private readonly Flatten flatten;
+    private readonly Linear fc;
+    private readonly Sequential[] stages;
+
+    /// <summary>Builds the network with freshly initialised weights on the CPU.</summary>
+    /// <param name="architecture">Depth, width and stem.</param>
+    /// <param name="seed">Seed of the initialisation (a private generator; the global one is untouched).</param>
+    public ResNet(ResNetArchitecture architecture, long seed = 0) : base("ResNet")
+    {
+        ArgumentNullException.ThrowIfNull(architecture);
+        architecture.Validate();
+        Architecture = architecture;
+        var a = architecture;
+        conv1 = a.SmallImageStem
+            ? nn.Conv2d(a.InputChannels, a.BaseWidth, 3, stride: 1, padding: 1, bias: false)
+            : nn.Conv2d(a.InputChannels, a.BaseWidth, 7, stride: 2, padding: 3, bias: false);
+        bn1 = nn.BatchNorm2d(a.BaseWidth);
+        relu = nn.ReLU();
+        maxpool = a.SmallImageStem ? nn.Identity() : nn.MaxPool2d(3, stride: 2, padding: 1);
+        int expansion = ResidualBlock.Expansion(a.Block);
+        int inChannels = a.BaseWidth;
+        stages = new Sequential[a.Layers.Length];
+        for (int s = 0; s < a.Layers.Length; s++)
+        {
+            int planes = a.BaseWidth << s;
+            var blocks = new List<(string, nn.Module<Tensor, Tensor>)>();
+            for (int b = 0; b < a.Layers[s]; b++)
+            {
+                blocks.Add((b.ToString(), new ResidualBlock(a.Block, inChannels, planes, b == 0 && s > 0 ? 2 : 1, a.Groups, a.WidthPerGroup)));
+                inChannels = planes * expansion;
+            }
+            stages[s] = nn.Sequential(blocks);
+        }
+        avgpool = nn.AdaptiveAvgPool2d(1);
+        flatten = nn.Flatten();
+        fc = nn.Linear(inChannels, a.NumClasses);
+        RegisterStemAndStages();
+        Initialise(seed);
+    }
+
+    /// <summary>The architecture this network was built from.</summary>
+    public ResNetArchitecture Architecture { get; }
+
+    private void RegisterStemAndStages()
+    {
+        // Registration order is forward order; torchvision names.
+        register_module("conv1", conv1);
+        register_module("bn1", bn1);
+        register_module("relu", relu);
+        register_module("maxpool", maxpool);
+        for (int s = 0; s < stages.Length; s++)
+            register_module($"layer{s + 1}", stages[s]);
+        register_module("avgpool", avgpool);
+        register_module("flatten", flatten);
+        register_module("fc", fc);
+    }
+
+    private void Initialise(long seed)
+    {
+        using var _ = no_grad();
+        var generator = new Generator((ulong)seed);
+        foreach (var (_, module) in named_modules())
+        {
+            switch (module)
+            {
+                case Conv2d c:
+                    // Kaiming normal, fan-out mode, ReLU gain (torchvision's choice), drawn from the private generator.
+                    long fanOut = c.weight.shape[0] * c.weight.shape[2] * c.weight.shape[3];
+                    c.weight.normal_(0, Math.Sqrt(2.0 / fanOut), generator);
+                    break;
+                case BatchNorm2d bn:
+                    nn.init.ones_(bn.weight);
+                    nn.init.zeros_(bn.bias);
+                    break;
+                case Linear l:
+                    double bound = 1.0 / Math.Sqrt(l.in_features);
+                    nn.init.uniform_(l.weight, -bound, bound, generator);
+                    nn.init.uniform_(l.bias!, -bound, bound, generator);
+                    break;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var y = Features(x);
+        return fc.forward(y).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The penultimate feature vector (after global average pooling), shape [batch, FeatureChannels].</summary>
+    public Tensor Features(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var y = maxpool.forward(relu.forward(bn1.forward(conv1.forward(x))));
+        foreach (var stage in stages)
+            y = stage.forward(y);
+        return flatten.forward(avgpool.forward(y)).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text.Json;
+
+namespace Microsoft.ML.Masking.Models;
+
+/// <summary>
+/// Everything needed to rebuild a <see cref="ResNet"/> before its weights are loaded. Serialised next to the
+/// weights when a model is saved, so the weights file (safetensors) plus this record are the whole model.
+/// </summary>
+public sealed record ResNetArchitecture
+{
+    /// <summary>Residual block design. Default: <see cref="ResidualBlockKind.Basic"/>.</summary>
+    public ResidualBlockKind Block { get; init; } = ResidualBlockKind.Basic;
+
+    /// <summary>Number of blocks in each stage; the first stage keeps the resolution, each later one halves it. Default: [2, 2, 2, 2] (ResNet-18).</summary>
+    public int[] Layers { get; init; } = [2, 2, 2, 2];
+
+    /// <summary>Channels of the first stage; each later stage doubles them. Default: 64.</summary>
+    public int BaseWidth { get; init; } = 64;
+
+    /// <summary>Bottleneck inner-width multiplier relative to <see cref="BaseWidth"/> per group (64 = ResNet-50, 128 = Wide ResNet-50-2). Default: 64.</summary>
+    public int WidthPerGroup { get; init; } = 64;
+
+    /// <summary>Groups of the 3×3 bottleneck convolution (32 for ResNeXt-50 32×4d). Default: 1.</summary>
+    public int Groups { get; init; } = 1;
+
+    /// <summary>Image channels. Default: 3.</summary>
+    public int InputChannels { get; init; } = 3;
+
+    /// <summary>Number of classes of the final linear layer. Default: 10.</summary>
+    public int NumClasses { get; init; } = 10;
+
+    /// <summary>
+    /// True: a 3×3 stride-1 stem and no max-pool, for 28–64 px images (CIFAR-style).
+    /// False: the ImageNet stem (7×7 stride 2, then 3×3 stride-2 max-pool). Default: false.
+    /// </summary>
+    public bool SmallImageStem { get; init; }
+
+    /// <summary>ResNet-18 (BasicBlock [2,2,2,2]).</summary>
+    public static ResNetArchitecture ResNet18(int numClasses = 1000, int inputChannels = 3, bool smallImageStem = false) =>
+        new() { Block = ResidualBlockKind.Basic, Layers = [2, 2, 2, 2], NumClasses = numClasses, InputChannels = inputChannels, SmallImageStem = smallImageStem };
+
+    /// <summary>ResNet-34 (BasicBlock [3,4,6,3]).</summary>
+    public static ResNetArchitecture ResNet34(int numClasses = 1000, int inputChannels = 3, bool smallImageStem = false) =>
+        new() { Block = ResidualBlockKind.Basic, Layers = [3, 4, 6, 3], NumClasses = numClasses, InputChannels = inputChannels, SmallImageStem = smallImageStem };
+
+    /// <summary>ResNet-50 (Bottleneck [3,4,6,3]).</summary>
+    public static ResNetArchitecture ResNet50(int numClasses = 1000, int inputChannels = 3, bool smallImageStem = false) =>
+        new() { Block = ResidualBlockKind.Bottleneck, Layers = [3, 4, 6, 3], NumClasses = numClasses, InputChannels = inputChannels, SmallImageStem = smallImageStem };
+
+    /// <summary>Checks that every field is usable and says which one is not.</summary>
+    public void Validate()
+    {
+        if (Layers is null || Layers.Length == 0 || Layers.Any(n => n < 1))
+            throw new ArgumentException("ResNetArchitecture.Layers needs at least one stage, each with at least one block.");
+        if (BaseWidth < 1) throw new ArgumentOutOfRangeException(nameof(BaseWidth), BaseWidth, "must be positive");
+        if (WidthPerGroup < 1) throw new ArgumentOutOfRangeException(nameof(WidthPerGroup), WidthPerGroup, "must be positive");
+        if (Groups < 1) throw new ArgumentOutOfRangeException(nameof(Groups), Groups, "must be positive");
+        if (InputChannels < 1) throw new ArgumentOutOfRangeException(nameof(InputChannels), InputChannels, "must be positive");
+        if (NumClasses < 1) throw new ArgumentOutOfRangeException(nameof(NumClasses), NumClasses, "must be positive");
+        if (Block == ResidualBlockKind.Basic && (Groups != 1 || WidthPerGroup != 64))
+            throw new ArgumentException("Basic blocks support only Groups = 1 and WidthPerGroup = 64 (as in torchvision).");
+    }
+
+    /// <summary>Channels of the final feature vector (the input of the classifier).</summary>
+    public int FeatureChannels => BaseWidth * (1 << (Layers.Length - 1)) * (Block == ResidualBlockKind.Bottleneck ? 4 : 1);
+
+    /// <summary>Serialises to JSON.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this);
+
+    /// <summary>Reads the JSON written by <see cref="ToJson"/>.</summary>
+    public static ResNetArchitecture FromJson(string json) =>
+        JsonSerializer.Deserialize<ResNetArchitecture>(json) ?? throw new FormatException("Empty ResNet architecture record.");
+}
