@@ -1,0 +1,25 @@
+namespace Microsoft.ML.Masking.Core.Batching;
+
+/// <summary>The buffers of a batch's input or output columns, in the order the transformer declared them.</summary>
+internal sealed class BatchBuffers
+{
+    private readonly BatchColumnBuffer[] _columns;
+
+    private BatchBuffers(BatchColumnBuffer[] columns) => _columns = columns;
+
+    /// <summary>Number of columns.</summary>
+    public int Count => _columns.Length;
+
+    /// <summary>Column <paramref name="index"/> in declaration order.</summary>
+    public BatchColumnBuffer this[int index] => _columns[index];
+
+    /// <summary>The column called <paramref name="name"/>.</summary>
+    public BatchColumnBuffer this[string name] =>
+        Array.Find(_columns, c => c.Name == name) ?? throw new KeyNotFoundException($"The batch has no column '{name}'.");
+
+    internal static BatchBuffers ForInputs(IReadOnlyList<BatchInputColumn> columns, int capacity) =>
+        new(columns.Select(c => new BatchColumnBuffer(c.Name, c.Size, capacity, keyCount: 0, isActive: true)).ToArray());
+
+    internal static BatchBuffers ForOutputs(IReadOnlyList<BatchOutputColumn> columns, int capacity, IReadOnlyList<bool> active) =>
+        new(columns.Select((c, i) => new BatchColumnBuffer(c.Name, c.Size, capacity, c.KeyCount, active[i])).ToArray());
+}
