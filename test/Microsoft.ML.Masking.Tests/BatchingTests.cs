@@ -213,4 +213,23 @@ public sealed class BatchingTests
         Assert.HasCount(7, names);
         Assert.IsTrue(names.All(TestData.Classes.Contains), string.Join(",", names));
     }
+
+    [TestMethod]
+    public void MinimalTransformerFromTheDocsScalesAndRoundTrips()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = TestData.Rows(5);
+        var view = ml.Data.LoadFromEnumerable(data);
+        var transformer = new ScaleTestTransformer(ml, new("Features", "Scaled", TestData.FeatureSize, Factor: 2.5f, BatchSize: 2));
+
+        var scaled = TestData.Vectors(transformer.Transform(view), "Scaled");
+        for (int i = 0; i < data.Length; i++)
+            CollectionAssert.AreEqual(data[i].Features.Select(v => v * 2.5f).ToArray(), scaled[i]);
+
+        using var stream = new MemoryStream();
+        ml.Model.Save(transformer, view.Schema, stream);
+        stream.Position = 0;
+        var loaded = new MLContext(seed: 2).Model.Load(stream, out _);
+        CollectionAssert.AreEqual(scaled.SelectMany(v => v).ToArray(), TestData.Vectors(loaded.Transform(view), "Scaled").SelectMany(v => v).ToArray());
+    }
 }

@@ -41,6 +41,11 @@ public sealed class PersistenceModelZipTests
         Assert.HasCount(before.Count, after);
         for (int i = 0; i < before.Count; i++)
             CollectionAssert.AreEqual(before[i], after[i], $"row {i} must be bit-identical");
+        using (var engine = fresh.Model.CreatePredictionEngine<TestData.Row, TestData.Prediction>(loaded, inputSchema))
+        {
+            for (int i = 0; i < data.Length; i++)
+                CollectionAssert.AreEqual(before[i], engine.Predict(data[i]).Score, $"prediction engine, row {i}");
+        }
         var reloaded = ((IEnumerable<ITransformer>)loaded).OfType<LinearTestTransformer>().Single();
         Assert.AreEqual(4, reloaded.BatchSize);
         CollectionAssert.AreEqual(TestData.Classes, reloaded.HeaderValue.Classes);
