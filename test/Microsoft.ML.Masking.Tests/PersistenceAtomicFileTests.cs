@@ -1,4 +1,5 @@
 using Microsoft.ML.Masking.Core.Persistence;
+using Microsoft.ML.Masking.Tests.TestDoubles;
 
 namespace Microsoft.ML.Masking.Tests;
 
@@ -7,12 +8,7 @@ public sealed class PersistenceAtomicFileTests
 {
     public TestContext TestContext { get; set; } = null!;
 
-    private string NewFolder()
-    {
-        var folder = Path.Combine(TestContext.TestRunResultsDirectory ?? Path.GetTempPath(), "atomic", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        return folder;
-    }
+    private string NewFolder() => TestFolders.Create(TestContext, "atomic");
 
     [TestMethod]
     public void WritesThenReplacesWithoutLeavingTemporaryFiles()

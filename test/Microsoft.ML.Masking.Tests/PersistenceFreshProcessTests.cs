@@ -17,7 +17,7 @@ public sealed class PersistenceFreshProcessTests
     [Timeout(120_000, CooperativeCancellation = true)]
     public void ImagePipelineWithOurTransformerLoadsAndScoresIdenticallyInAFreshProcess()
     {
-        var folder = Path.Combine(TestContext.TestRunResultsDirectory ?? Path.GetTempPath(), "fresh-process", Guid.NewGuid().ToString("N"));
+        var folder = TestFolders.Create(TestContext, "fresh-process");
         var imageFolder = Path.Combine(folder, "images");
         Directory.CreateDirectory(imageFolder);
         WriteImages(imageFolder);

@@ -10,12 +10,7 @@ public sealed class PersistenceModelZipTests
 {
     public TestContext TestContext { get; set; } = null!;
 
-    private string NewFolder()
-    {
-        var folder = Path.Combine(TestContext.TestRunResultsDirectory ?? Path.GetTempPath(), "persistence", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        return folder;
-    }
+    private string NewFolder() => TestFolders.Create(TestContext, "persistence");
 
     [TestMethod]
     public void TransformerRoundTripsThroughModelZipInAFreshContext()

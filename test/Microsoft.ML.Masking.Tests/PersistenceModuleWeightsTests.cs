@@ -2,6 +2,7 @@ using Microsoft.ML.Masking.Core.Persistence;
 using Microsoft.ML.Masking.Models;
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Masking.Tests.TestDoubles;
 
 namespace Microsoft.ML.Masking.Tests;
 
@@ -12,12 +13,7 @@ public sealed class PersistenceModuleWeightsTests
 
     private static readonly ResNetArchitecture Tiny = new() { Layers = [1, 1], BaseWidth = 4, NumClasses = 3, InputChannels = 1, SmallImageStem = true };
 
-    private string NewFolder()
-    {
-        var folder = Path.Combine(TestContext.TestRunResultsDirectory ?? Path.GetTempPath(), "weights", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        return folder;
-    }
+    private string NewFolder() => TestFolders.Create(TestContext, "weights");
 
     private static void AssertSameState(nn.Module expected, nn.Module actual)
     {

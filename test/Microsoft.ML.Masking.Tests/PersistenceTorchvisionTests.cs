@@ -1,5 +1,6 @@
 using Microsoft.ML.Masking.Core.Persistence;
 using Microsoft.ML.Masking.Models;
+using Microsoft.ML.Masking.Tests.TestDoubles;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -56,8 +57,7 @@ public sealed class PersistenceTorchvisionTests
 
     private string WriteStateDict(string fileName, Dictionary<string, Tensor> state)
     {
-        var folder = Path.Combine(TestContext.TestRunResultsDirectory ?? Path.GetTempPath(), "torchvision", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
+        var folder = TestFolders.Create(TestContext, "torchvision");
         var path = Path.Combine(folder, fileName);
         using var stream = File.Create(path);
         if (fileName.EndsWith(".safetensors", StringComparison.Ordinal))

@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+
 namespace Microsoft.ML.Masking.Core.Batching;
 
 /// <summary>

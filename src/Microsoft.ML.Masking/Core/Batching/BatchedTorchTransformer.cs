@@ -64,7 +64,7 @@ public abstract class BatchedTorchTransformer : ITransformer, ICanSaveModel
     public bool IsRowToRowMapper => true;
 
     /// <summary>Number of batches the kernel has run (all cursors and rows of this instance); for diagnostics and tests.</summary>
-    public long BatchesRun => Interlocked.Read(ref _batchesRun);
+    internal long BatchesRun => Interlocked.Read(ref _batchesRun);
 
     /// <summary>The environment's host for this transformer: checks, channels, logging.</summary>
     private protected IHost Host { get; }
