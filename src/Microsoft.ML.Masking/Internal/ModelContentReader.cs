@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Masking.Core.Persistence;
@@ -39,9 +38,6 @@ internal sealed class ModelContentReader
         return new ModelContentReader(context, ModelFormat.Decode(context.Header.ModelVerWritten));
     }
 
-    /// <summary>True when the entry has a stream called <paramref name="name"/>.</summary>
-    public bool Contains(string name) => _context.TryLoadBinaryStream(name, _ => { });
-
     /// <summary>All bytes of the stream <paramref name="name"/>.</summary>
     /// <exception cref="FormatException">The stream is missing (the model file is incomplete or from another writer).</exception>
     public byte[] ReadBytes(string name)
@@ -71,9 +67,6 @@ internal sealed class ModelContentReader
             throw new FormatException($"'{name}' in '{_context.Directory}' is not a valid {typeof(T).Name}: {e.Message}", e);
         }
     }
-
-    /// <summary>Reads UTF-8 text.</summary>
-    public string ReadText(string name) => Encoding.UTF8.GetString(ReadBytes(name));
 
     /// <summary>Loads safetensors weights into <paramref name="module"/>; keys and shapes must match exactly.</summary>
     public void ReadWeights(string name, torch.nn.Module module)

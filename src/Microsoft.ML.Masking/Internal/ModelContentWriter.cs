@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Masking.Core.Persistence;
@@ -58,7 +57,4 @@ internal sealed class ModelContentWriter
     /// <summary>Writes the parameters and buffers of <paramref name="module"/> in safetensors format.</summary>
     public void WriteWeights(string name, torch.nn.Module module) =>
         WriteStream(name, stream => ModuleWeights.Save(module, stream));
-
-    /// <summary>Writes UTF-8 text.</summary>
-    public void WriteText(string name, string text) => WriteBytes(name, Encoding.UTF8.GetBytes(text));
 }
