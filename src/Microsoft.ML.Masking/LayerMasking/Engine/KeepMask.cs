@@ -1,0 +1,38 @@
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Masking.LayerMasking.Engine;
+
+/// <summary>Checks and reshapes keep-masks (1 = kept, 0 = removed).</summary>
+public static class KeepMask
+{
+    /// <summary>
+    /// Returns <paramref name="keep"/> as float [batch, 1, height, width] on the images' device, after checking
+    /// it matches <paramref name="images"/> [batch, channels, height, width] and holds only 0 and 1.
+    /// </summary>
+    /// <exception cref="ArgumentException">Wrong rank or shape, or values other than 0 and 1.</exception>
+    public static Tensor Normalise(Tensor images, Tensor keep)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(keep);
+        if (images.dim() != 4)
+            throw new ArgumentException($"Images must be [batch, channels, height, width]; got shape [{string.Join(", ", images.shape)}].", nameof(images));
+        long b = images.shape[0], h = images.shape[2], w = images.shape[3];
+        var shaped = keep.dim() switch
+        {
+            3 => keep.unsqueeze(1),
+            4 when keep.shape[1] == 1 => keep,
+            _ => null,
+        };
+        if (shaped is null || shaped.shape[0] != b || shaped.shape[2] != h || shaped.shape[3] != w)
+            throw new ArgumentException(
+                $"Keep-mask must be [{b}, {h}, {w}] or [{b}, 1, {h}, {w}] to match the images; got [{string.Join(", ", keep.shape)}].", nameof(keep));
+        var mask = shaped.to(ScalarType.Float32, images.device);
+        using (no_grad())
+        using (var nonBinary = mask.ne(0).logical_and_(mask.ne(1)).any())
+        {
+            if (nonBinary.item<bool>())
+                throw new ArgumentException("Keep-mask values must be exactly 0 (removed) or 1 (kept).", nameof(keep));
+        }
+        return mask;
+    }
+}

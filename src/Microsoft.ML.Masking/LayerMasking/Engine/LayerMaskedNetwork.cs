@@ -1,0 +1,119 @@
+using Microsoft.ML.Masking.LayerMasking.Engine.Nodes;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Masking.LayerMasking.Engine;
+
+/// <summary>
+/// Layer masking (Balasubramanian &amp; Feizi, "Towards Improved Input Masking for Convolutional Neural
+/// Networks", ICCV 2023) over an existing TorchSharp CNN: the keep-mask travels through every layer, removed
+/// positions are zeroed before each layer that mixes neighbours, and each convolution sees a neighbour-padded
+/// input. The network's output then depends only on the kept pixels.
+/// </summary>
+/// <remarks>
+/// <para>The graph references the network's own parameters. With <c>foldBatchNorm</c> (the default) each
+/// convolution's BatchNorm is folded into a derived weight once, at creation; call <see cref="Refresh"/>
+/// after changing the weights.</para>
+/// <para>BatchNorm always uses its running statistics (inference semantics), whatever the module's mode.</para>
+/// <para>Not thread-safe for concurrent calls that <see cref="Refresh"/>; forward calls themselves share nothing mutable.</para>
+/// </remarks>
+public sealed class LayerMaskedNetwork : IDisposable
+{
+    private readonly ChainNode _graph;
+    private readonly LinearNode? _head;
+    private readonly ChainNode _body;
+
+    private LayerMaskedNetwork(nn.Module network, ChainNode graph)
+    {
+        Network = network;
+        _graph = graph;
+        // The penultimate features are what enters a final Linear classifier.
+        if (graph.Nodes.Count > 0 && graph.Nodes[^1] is LinearNode head)
+        {
+            _head = head;
+            _body = new ChainNode(graph.Path, graph.Nodes.Take(graph.Nodes.Count - 1).ToList());
+        }
+        else
+        {
+            _body = graph;
+        }
+    }
+
+    /// <summary>Reads <paramref name="network"/> into a layer-masking graph.</summary>
+    /// <param name="network">A supported CNN; its parameters are used in place.</param>
+    /// <param name="foldBatchNorm">Fold each convolution's BatchNorm into derived weights (faster; same outputs up to float rounding).</param>
+    /// <exception cref="NotSupportedException">The network contains a module layer masking cannot handle; the message names it.</exception>
+    public static LayerMaskedNetwork Create(nn.Module network, bool foldBatchNorm = true) =>
+        new(network, NetworkGraph.Compile(network, foldBatchNorm));
+
+    /// <summary>The wrapped network.</summary>
+    public nn.Module Network { get; }
+
+    /// <summary>True when the network ends in a Linear layer, so <see cref="MaskedForwardResult.Features"/> are available.</summary>
+    public bool HasFeatureHead => _head is not null;
+
+    /// <summary>Layer-masked forward pass: the network's output for the kept pixels only.</summary>
+    /// <param name="images">[batch, channels, height, width], normalised as the network expects.</param>
+    /// <param name="keep">[batch, height, width] or [batch, 1, height, width]; 1 = kept, 0 = removed.</param>
+    public Tensor Forward(Tensor images, Tensor keep) => ForwardWithFeatures(images, keep).Logits;
+
+    /// <summary>Layer-masked forward pass that also returns the penultimate features.</summary>
+    public MaskedForwardResult ForwardWithFeatures(Tensor images, Tensor keep)
+    {
+        var mask = KeepMask.Normalise(images, keep);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var masks = new MaskAlgebra();
+        // where(), not a product: removed pixels may hold anything, even NaN, without reaching the output.
+        var start = new MaskedActivation(where(mask.gt(0), images, 0f), masks.Root(mask), clean: true);
+        var body = _body.Fast(start, masks, inputShared: false).Values;
+        return Finish(body);
+    }
+
+    /// <summary>
+    /// The same computation done literally as the paper's reference implementation describes it (k padding
+    /// iterations per k×k convolution, masks recomputed at every layer, BatchNorm unfolded). Slower; it
+    /// exists to check the fast path and to measure what the shortcuts save.
+    /// </summary>
+    public MaskedForwardResult ForwardReference(Tensor images, Tensor keep)
+    {
+        var mask = KeepMask.Normalise(images, keep);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var start = new MaskedActivation(images * mask, new MaskHandle(-1, mask), clean: true);
+        var body = _body.Reference(start).Values;
+        return Finish(body);
+    }
+
+    /// <summary>The ordinary forward pass through the same graph (BatchNorm with running statistics).</summary>
+    public MaskedForwardResult ForwardPlain(Tensor images)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        return Finish(_body.Plain(images));
+    }
+
+    private MaskedForwardResult Finish(Tensor body)
+    {
+        if (_head is null)
+            return new MaskedForwardResult(body.MoveToOuterDisposeScope(), null);
+        var logits = _head.Plain(body);
+        return new MaskedForwardResult(logits.MoveToOuterDisposeScope(), body.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Re-derives folded weights after the network's parameters changed.</summary>
+    public void Refresh() => _graph.Refresh();
+
+    /// <summary>Releases the derived (folded) weights; the network itself is not disposed.</summary>
+    public void Dispose()
+    {
+        foreach (var node in Flatten(_graph).OfType<ConvolutionNode>())
+            node.ReleaseDerived();
+    }
+
+    private static IEnumerable<GraphNode> Flatten(GraphNode node) => node switch
+    {
+        ChainNode c => c.Nodes.SelectMany(Flatten),
+        ResidualNode r => r.Children.SelectMany(Flatten),
+        _ => [node],
+    };
+}

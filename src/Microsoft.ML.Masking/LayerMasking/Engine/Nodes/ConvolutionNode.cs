@@ -1,0 +1,111 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Microsoft.ML.Masking.LayerMasking.Engine.Nodes;
+
+/// <summary>
+/// A Conv2d, optionally followed by the BatchNorm2d that consumes it. Layer masking: neighbour-pad the input,
+/// convolve, keep the outputs whose window saw a kept input (max-pool of the mask with the convolution's
+/// kernel, stride, padding and dilation), then BatchNorm on the masked values.
+/// </summary>
+internal sealed class ConvolutionNode : GraphNode
+{
+    private readonly Conv2d _conv;
+    private readonly BatchNorm2d? _norm;
+    private readonly bool _fold;
+    private readonly long[] _kernel, _stride, _padding, _dilation;
+    private Tensor? _foldedWeight, _foldedBias;
+
+    public ConvolutionNode(string path, Conv2d conv, BatchNorm2d? norm, bool foldBatchNorm) : base(path)
+    {
+        _conv = conv;
+        _norm = norm;
+        _fold = foldBatchNorm && norm is not null;
+        _kernel = conv.kernel_size;
+        _stride = conv.stride;
+        _dilation = conv.dilation;
+        _padding = conv.padding_type switch
+        {
+            TorchSharp.Padding.Valid => [0, 0],
+            TorchSharp.Padding.Same => [(_kernel[0] - 1) * _dilation[0] / 2, (_kernel[1] - 1) * _dilation[1] / 2],
+            _ => conv.padding,
+        };
+        int kernelWidth = (int)Math.Max(_kernel[0], _kernel[1]);
+        ReferenceIterations = kernelWidth > 1 ? kernelWidth : 0;
+        // A kept output's window reaches at most (k−1)·d pixels from a kept input it contains, so fills
+        // further out are never read: min(k, (k−1)·d) iterations give exactly the reference's outputs.
+        long reach = Math.Max((_kernel[0] - 1) * _dilation[0], (_kernel[1] - 1) * _dilation[1]);
+        FastIterations = (int)Math.Min(ReferenceIterations, reach);
+        Refresh();
+    }
+
+    /// <summary>Neighbour-padding iterations of the reference: the kernel width (1×1 convolutions pad nothing).</summary>
+    public int ReferenceIterations { get; }
+
+    /// <summary>Iterations the fast path needs for identical kept outputs.</summary>
+    public int FastIterations { get; }
+
+    /// <summary>Disposes the folded weights (the module's own parameters are untouched).</summary>
+    public void ReleaseDerived()
+    {
+        _foldedWeight?.Dispose();
+        _foldedBias?.Dispose();
+        _foldedWeight = _foldedBias = null;
+    }
+
+    public override void Refresh()
+    {
+        ReleaseDerived();
+        if (!_fold) return;
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var n = _norm!;
+        var scale = n.weight!.div(n.running_var!.add(n.eps).sqrt_());
+        var weight = _conv.weight!.mul(scale.view(-1, 1, 1, 1));
+        var bias = (_conv.bias is null ? n.running_mean!.neg() : _conv.bias.sub(n.running_mean!)).mul_(scale).add_(n.bias!);
+        _foldedWeight = weight.DetachFromDisposeScope();
+        _foldedBias = bias.DetachFromDisposeScope();
+    }
+
+    private Tensor Convolve(Tensor x) => F.conv2d(x, _conv.weight!, _conv.bias, _stride, _padding, _dilation, _conv.groups);
+
+    private Tensor Normalise(Tensor x) =>
+        F.batch_norm(x, _norm!.running_mean!, _norm.running_var!, _norm.weight, _norm.bias, training: false, momentum: 0, eps: _norm.eps);
+
+    public override Tensor Plain(Tensor x)
+    {
+        var y = Convolve(x);
+        return _norm is null ? y : Normalise(y);
+    }
+
+    public override MaskedActivation Reference(MaskedActivation input)
+    {
+        var keep = input.Mask!.Tensor;
+        var padded = NeighbourPadding.Pad(input.Values, keep, ReferenceIterations);
+        var outMask = MaskAlgebra.MaxPoolMask(keep, _kernel, _stride, _padding, _dilation);
+        var y = Convolve(padded) * outMask;
+        if (_norm is not null)
+            y = Normalise(y * outMask) * outMask;
+        return new MaskedActivation(y, new MaskHandle(-1, outMask), clean: true);
+    }
+
+    public override MaskedActivation Fast(MaskedActivation input, MaskAlgebra masks, bool inputShared)
+    {
+        var mask = input.Mask!;
+        bool readsNeighbours = _kernel[0] > 1 || _kernel[1] > 1;
+        var x = readsNeighbours ? input.CleanValues() : input.Values;
+        if (FastIterations > 0)
+        {
+            var coefficients = masks.PaddingCoefficients(mask, FastIterations);
+            // First step out of place (the input may be a residual identity), the rest in place.
+            x = x.addcmul(NeighbourPadding.BoxSum(x), coefficients[0], 1);
+            for (int t = 1; t < coefficients.Length; t++)
+                x.addcmul_(NeighbourPadding.BoxSum(x), coefficients[t], 1);
+        }
+        var y = _fold
+            ? F.conv2d(x, _foldedWeight!, _foldedBias, _stride, _padding, _dilation, _conv.groups)
+            : _norm is null ? Convolve(x) : Normalise(Convolve(x));
+        return new MaskedActivation(y, masks.Pool(mask, _kernel, _stride, _padding, _dilation), clean: false);
+    }
+}

@@ -1,0 +1,33 @@
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Masking.LayerMasking.Engine.Nodes;
+
+/// <summary>
+/// AdaptiveAvgPool2d to 1×1 as a masked mean: sum(x⊙m)/(sum(m)+ε). With nothing kept the result is zero,
+/// the feature vector of an empty feature map. The activation stops being spatial here.
+/// </summary>
+internal sealed class GlobalAveragePoolNode(string path) : GraphNode(path)
+{
+    /// <summary>Keeps an empty mask from dividing by zero; far below one kept position's weight.</summary>
+    public const double Epsilon = 1e-8;
+
+    public override Tensor Plain(Tensor x) => x.mean([2, 3], keepdim: true);
+
+    public override MaskedActivation Reference(MaskedActivation input)
+    {
+        var m = input.Mask!.Tensor;
+        var mean = (input.Values * m).sum([2, 3], keepdim: true) / (m.sum([2, 3], keepdim: true) + Epsilon);
+        return new MaskedActivation(mean, null, clean: true);
+    }
+
+    public override MaskedActivation Fast(MaskedActivation input, MaskAlgebra masks, bool inputShared)
+    {
+        var x = input.Values;
+        var m = input.Mask!.Tensor;
+        long b = x.shape[0], c = x.shape[1];
+        // One batched matrix product reads x once and needs no masked copy: [B,C,HW]·[B,HW,1].
+        var sum = x.reshape(b, c, -1).bmm(m.reshape(b, -1, 1));
+        var mean = sum.div_(m.sum([2, 3]).reshape(b, 1, 1).add_(Epsilon));
+        return new MaskedActivation(mean.reshape(b, c, 1, 1), null, clean: true);
+    }
+}

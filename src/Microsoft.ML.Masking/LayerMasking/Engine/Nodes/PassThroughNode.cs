@@ -1,0 +1,13 @@
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Masking.LayerMasking.Engine.Nodes;
+
+/// <summary>Identity, and Dropout at inference: values and mask pass unchanged.</summary>
+internal sealed class PassThroughNode(string path) : GraphNode(path)
+{
+    public override Tensor Plain(Tensor x) => x;
+
+    public override MaskedActivation Reference(MaskedActivation input) => input;
+
+    public override MaskedActivation Fast(MaskedActivation input, MaskAlgebra masks, bool inputShared) => input;
+}

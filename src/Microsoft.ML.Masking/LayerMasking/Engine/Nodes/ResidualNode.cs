@@ -1,0 +1,46 @@
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Masking.LayerMasking.Engine.Nodes;
+
+/// <summary>
+/// A residual block: main branch plus shortcut (identity or a downsampling branch), then ReLU. The sum is
+/// kept only where both branches are: mask = AND of the two masks, output = (main + shortcut)⊙mask.
+/// </summary>
+internal sealed class ResidualNode(string path, ChainNode main, ChainNode? shortcut) : GraphNode(path)
+{
+    public override Tensor Plain(Tensor x)
+    {
+        var y = main.Plain(x);
+        return nn.functional.relu(y + (shortcut is null ? x : shortcut.Plain(x)));
+    }
+
+    public override MaskedActivation Reference(MaskedActivation input)
+    {
+        var a = main.Reference(input);
+        var b = shortcut is null ? input : shortcut.Reference(input);
+        var mask = a.Mask!.Tensor * b.Mask!.Tensor;
+        var sum = (a.Values + b.Values) * mask;
+        return new MaskedActivation(nn.functional.relu(sum * mask) * mask, new MaskHandle(-1, mask), clean: true);
+    }
+
+    public override MaskedActivation Fast(MaskedActivation input, MaskAlgebra masks, bool inputShared)
+    {
+        // Both branches read the block input, so neither may overwrite it.
+        var a = main.Fast(input, masks, inputShared: true);
+        var b = shortcut is null ? input : shortcut.Fast(input, masks, inputShared: true);
+        // The main branch's last layer made a fresh tensor, so the sum can reuse it. Left dirty: the next
+        // layer that reads neighbours (or the global pool) applies the AND mask.
+        var sum = ReferenceEquals(a.Values, input.Values) ? a.Values.add(b.Values) : a.Values.add_(b.Values);
+        sum.relu_();
+        return new MaskedActivation(sum, masks.And(a.Mask!, b.Mask!), clean: false);
+    }
+
+    /// <summary>The branches, for walking the graph.</summary>
+    public IEnumerable<GraphNode> Children => shortcut is null ? [main] : [main, shortcut];
+
+    public override void Refresh()
+    {
+        main.Refresh();
+        shortcut?.Refresh();
+    }
+}
