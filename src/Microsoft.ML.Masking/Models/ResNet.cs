@@ -110,10 +110,24 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
     /// <summary>The penultimate feature vector (after global average pooling), shape [batch, FeatureChannels].</summary>
     public Tensor Features(Tensor x)
     {
-        using var scope = NewDisposeScope();
-        var y = maxpool.forward(relu.forward(bn1.forward(conv1.forward(x))));
+        // Each step frees its input as soon as its output exists, so a forward pass holds two activations, not all.
+        Tensor y;
+        using (NewDisposeScope())
+            y = maxpool.forward(relu.forward(bn1.forward(conv1.forward(x)))).MoveToOuterDisposeScope();
         foreach (var stage in stages)
-            y = stage.forward(y);
-        return flatten.forward(avgpool.forward(y)).MoveToOuterDisposeScope();
+        {
+            foreach (var block in stage.children().Cast<ResidualBlock>())
+            {
+                var next = block.forward(y);
+                y.Dispose();
+                y = next;
+            }
+        }
+        using (NewDisposeScope())
+        {
+            var features = flatten.forward(avgpool.forward(y)).MoveToOuterDisposeScope();
+            y.Dispose();
+            return features;
+        }
     }
 }

@@ -62,9 +62,9 @@ public sealed class LayerMaskedNetwork : IDisposable
         var mask = KeepMask.Normalise(images, keep);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var masks = new MaskAlgebra();
+        using var masks = new MaskAlgebra();
         // where(), not a product: removed pixels may hold anything, even NaN, without reaching the output.
-        var start = new MaskedActivation(where(mask.gt(0), images, 0f), masks.Root(mask), clean: true);
+        var start = new MaskedActivation(ChannelsLast.Of(where(mask.gt(0), images, 0f)), masks.Root(mask), clean: true);
         var body = _body.Fast(start, masks, inputShared: false).Values;
         return Finish(body);
     }
@@ -79,8 +79,9 @@ public sealed class LayerMaskedNetwork : IDisposable
         var mask = KeepMask.Normalise(images, keep);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var start = new MaskedActivation(images * mask, new MaskHandle(-1, mask), clean: true);
-        var body = _body.Reference(start).Values;
+        using var masks = new MaskAlgebra();
+        var start = new MaskedActivation(images * mask, masks.Root(mask), clean: true);
+        var body = _body.Reference(start, masks).Values;
         return Finish(body);
     }
 

@@ -7,19 +7,24 @@ namespace Microsoft.ML.Masking.LayerMasking.Engine;
 /// The mask-only computations of one layer-masked forward pass, memoised by mask identity: max-pooled
 /// masks, residual ANDs and neighbour-padding coefficients. Inside a ResNet stage the AND at every residual
 /// gives back the stage's input mask, so each block finds its masks and coefficients already computed.
-/// All tensors live in the caller's dispose scope.
 /// </summary>
-internal sealed class MaskAlgebra
+/// <remarks>The tensors it makes belong to it, not to any dispose scope, so that layers can free their own
+/// intermediates early; dispose it at the end of the forward pass.</remarks>
+internal sealed class MaskAlgebra : IDisposable
 {
     /// <summary>The ε of neighbour padding's division, as in the reference implementation.</summary>
     public const double PaddingEpsilon = 1e-5;
 
     private readonly Dictionary<(int, string), MaskHandle> _derived = new();
     private readonly Dictionary<(int, int), Tensor[]> _paddingCoefficients = new();
+    private readonly List<Tensor> _owned = new();
     private int _nextId;
 
-    /// <summary>Wraps the input keep-mask.</summary>
+    /// <summary>Wraps the input keep-mask (which stays owned by the caller).</summary>
     public MaskHandle Root(Tensor keep) => new(_nextId++, keep);
+
+    /// <summary>Takes ownership of a mask made by a layer (the reference path makes one per layer).</summary>
+    public MaskHandle Adopt(Tensor mask) => new(_nextId++, Own(mask));
 
     /// <summary>
     /// The mask after a window operation (convolution or max-pool) with this geometry: a position is kept when
@@ -32,18 +37,24 @@ internal sealed class MaskAlgebra
         var key = (mask.Id, $"pool{string.Join(',', kernel)}/{string.Join(',', stride)}/{string.Join(',', padding)}/{string.Join(',', dilation)}");
         if (!_derived.TryGetValue(key, out var pooled))
         {
-            pooled = new MaskHandle(_nextId++, MaxPoolMask(mask.Tensor, kernel, stride, padding, dilation));
+            pooled = Adopt(MaxPoolMask(mask.Tensor, kernel, stride, padding, dilation));
             _derived[key] = pooled;
         }
         return pooled;
     }
 
     /// <summary>Max-pools a mask; padding counts as removed (max-pool pads with −∞).</summary>
-    public static Tensor MaxPoolMask(Tensor mask, long[] kernel, long[] stride, long[] padding, long[] dilation) =>
-        // max_pool2d rejects padding larger than half the kernel, which a dilated convolution may have.
-        padding.Zip(kernel, (p, k) => p > k / 2).Any(x => x)
-            ? F.max_pool2d(F.pad(mask, [padding[1], padding[1], padding[0], padding[0]], value: 0), kernel, stride, [0, 0], dilation)
-            : F.max_pool2d(mask, kernel, stride, padding, dilation);
+    public static Tensor MaxPoolMask(Tensor mask, long[] kernel, long[] stride, long[] padding, long[] dilation)
+    {
+        // max_pool2d rejects padding above half the kernel, which a dilated convolution may have; zeros are
+        // equivalent for a 0/1 mask because every window still holds at least one real position or is all padding.
+        if (padding.Zip(kernel, (p, k) => p > k / 2).Any(x => x))
+        {
+            using var padded = F.pad(mask, [padding[1], padding[1], padding[0], padding[0]], value: 0);
+            return F.max_pool2d(padded, kernel, stride, [0, 0], dilation);
+        }
+        return F.max_pool2d(mask, kernel, stride, padding, dilation);
+    }
 
     /// <summary>The AND of two masks; when it equals one of them, that one (and its memoised results) is reused.</summary>
     public MaskHandle And(MaskHandle a, MaskHandle b)
@@ -52,9 +63,10 @@ internal sealed class MaskAlgebra
         var key = (a.Id, $"and{b.Id}");
         if (_derived.TryGetValue(key, out var known)) return known;
         var product = a.Tensor.mul(b.Tensor);
-        var result = product.eq(b.Tensor).all().item<bool>() ? b
-            : product.eq(a.Tensor).all().item<bool>() ? a
-            : new MaskHandle(_nextId++, product);
+        MaskHandle result;
+        if (product.eq(b.Tensor).all().item<bool>()) { product.Dispose(); result = b; }
+        else if (product.eq(a.Tensor).all().item<bool>()) { product.Dispose(); result = a; }
+        else result = Adopt(product);
         _derived[key] = result;
         return result;
     }
@@ -69,14 +81,30 @@ internal sealed class MaskAlgebra
         var key = (mask.Id, iterations);
         if (_paddingCoefficients.TryGetValue(key, out var known)) return known;
         var coefficients = new Tensor[iterations];
-        var m = mask.Tensor;
-        for (int t = 0; t < iterations; t++)
+        using (var scope = NewDisposeScope())
         {
-            var count = NeighbourPadding.BoxSum(m);
-            coefficients[t] = (1 - m).div_(count + PaddingEpsilon);
-            m = m.add(count).clamp_(0, 1);
+            var m = mask.Tensor;
+            for (int t = 0; t < iterations; t++)
+            {
+                var count = NeighbourPadding.BoxSum(m);
+                coefficients[t] = Own((1 - m).div_(count + PaddingEpsilon));
+                m = m.add(count).clamp_(0, 1);
+            }
         }
         _paddingCoefficients[key] = coefficients;
         return coefficients;
+    }
+
+    private Tensor Own(Tensor t)
+    {
+        _owned.Add(t.DetachFromDisposeScope());
+        return t;
+    }
+
+    /// <summary>Frees every tensor this forward pass derived from masks.</summary>
+    public void Dispose()
+    {
+        foreach (var t in _owned) t.Dispose();
+        _owned.Clear();
     }
 }

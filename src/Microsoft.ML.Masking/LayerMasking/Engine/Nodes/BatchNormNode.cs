@@ -10,7 +10,7 @@ internal sealed class BatchNormNode(string path, BatchNorm2d norm) : GraphNode(p
     public override Tensor Plain(Tensor x) =>
         F.batch_norm(x, norm.running_mean!, norm.running_var!, norm.weight, norm.bias, training: false, momentum: 0, eps: norm.eps);
 
-    public override MaskedActivation Reference(MaskedActivation input)
+    public override MaskedActivation Reference(MaskedActivation input, MaskAlgebra masks)
     {
         var m = input.Mask!.Tensor;
         return new MaskedActivation(Plain(input.Values * m) * m, input.Mask, clean: true);

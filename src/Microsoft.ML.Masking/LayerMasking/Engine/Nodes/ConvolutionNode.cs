@@ -64,7 +64,7 @@ internal sealed class ConvolutionNode : GraphNode
         var scale = n.weight!.div(n.running_var!.add(n.eps).sqrt_());
         var weight = _conv.weight!.mul(scale.view(-1, 1, 1, 1));
         var bias = (_conv.bias is null ? n.running_mean!.neg() : _conv.bias.sub(n.running_mean!)).mul_(scale).add_(n.bias!);
-        _foldedWeight = weight.DetachFromDisposeScope();
+        _foldedWeight = ChannelsLast.Of(weight).DetachFromDisposeScope();
         _foldedBias = bias.DetachFromDisposeScope();
     }
 
@@ -79,7 +79,7 @@ internal sealed class ConvolutionNode : GraphNode
         return _norm is null ? y : Normalise(y);
     }
 
-    public override MaskedActivation Reference(MaskedActivation input)
+    public override MaskedActivation Reference(MaskedActivation input, MaskAlgebra masks)
     {
         var keep = input.Mask!.Tensor;
         var padded = NeighbourPadding.Pad(input.Values, keep, ReferenceIterations);
@@ -87,7 +87,7 @@ internal sealed class ConvolutionNode : GraphNode
         var y = Convolve(padded) * outMask;
         if (_norm is not null)
             y = Normalise(y * outMask) * outMask;
-        return new MaskedActivation(y, new MaskHandle(-1, outMask), clean: true);
+        return new MaskedActivation(y, masks.Adopt(outMask), clean: true);
     }
 
     public override MaskedActivation Fast(MaskedActivation input, MaskAlgebra masks, bool inputShared)

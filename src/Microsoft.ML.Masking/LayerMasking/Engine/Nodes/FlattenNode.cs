@@ -7,7 +7,7 @@ internal sealed class FlattenNode(string path, long startDim, long endDim) : Gra
 {
     public override Tensor Plain(Tensor x) => x.flatten(startDim, endDim);
 
-    public override MaskedActivation Reference(MaskedActivation input) =>
+    public override MaskedActivation Reference(MaskedActivation input, MaskAlgebra masks) =>
         new(Plain(input.Mask is null ? input.Values : input.Values * input.Mask.Tensor), null, clean: true);
 
     public override MaskedActivation Fast(MaskedActivation input, MaskAlgebra masks, bool inputShared) =>

@@ -13,7 +13,7 @@ internal sealed class GlobalAveragePoolNode(string path) : GraphNode(path)
 
     public override Tensor Plain(Tensor x) => x.mean([2, 3], keepdim: true);
 
-    public override MaskedActivation Reference(MaskedActivation input)
+    public override MaskedActivation Reference(MaskedActivation input, MaskAlgebra masks)
     {
         var m = input.Mask!.Tensor;
         var mean = (input.Values * m).sum([2, 3], keepdim: true) / (m.sum([2, 3], keepdim: true) + Epsilon);
@@ -25,8 +25,11 @@ internal sealed class GlobalAveragePoolNode(string path) : GraphNode(path)
         var x = input.Values;
         var m = input.Mask!.Tensor;
         long b = x.shape[0], c = x.shape[1];
-        // One batched matrix product reads x once and needs no masked copy: [B,C,HW]·[B,HW,1].
-        var sum = x.reshape(b, c, -1).bmm(m.reshape(b, -1, 1));
+        // One batched matrix product reads x once and needs no masked copy: [B,1,HW]·[B,HW,C] in
+        // channels-last memory, [B,C,HW]·[B,HW,1] otherwise.
+        var sum = ChannelsLast.IsChannelsLast(x)
+            ? m.reshape(b, 1, -1).bmm(x.permute(0, 2, 3, 1).reshape(b, -1, c)).reshape(b, c, 1)
+            : x.reshape(b, c, -1).bmm(m.reshape(b, -1, 1));
         var mean = sum.div_(m.sum([2, 3]).reshape(b, 1, 1).add_(Epsilon));
         return new MaskedActivation(mean.reshape(b, c, 1, 1), null, clean: true);
     }

@@ -18,7 +18,9 @@ internal abstract class GraphNode
     public abstract Tensor Plain(Tensor x);
 
     /// <summary>The reference layer-masking semantics; activations are always zero at removed positions.</summary>
-    public abstract MaskedActivation Reference(MaskedActivation input);
+    /// <param name="input">The incoming activation.</param>
+    /// <param name="masks">Owner of the masks this layer makes (nothing is memoised on this path).</param>
+    public abstract MaskedActivation Reference(MaskedActivation input, MaskAlgebra masks);
 
     /// <summary>The fast layer-masking path.</summary>
     /// <param name="input">The incoming activation.</param>

@@ -8,7 +8,7 @@ internal sealed class LinearNode(string path, Linear linear) : GraphNode(path)
 {
     public override Tensor Plain(Tensor x) => nn.functional.linear(x, linear.weight!, linear.bias);
 
-    public override MaskedActivation Reference(MaskedActivation input) => new(Plain(input.Values), null, clean: true);
+    public override MaskedActivation Reference(MaskedActivation input, MaskAlgebra masks) => new(Plain(input.Values), null, clean: true);
 
     public override MaskedActivation Fast(MaskedActivation input, MaskAlgebra masks, bool inputShared) =>
         new(Plain(input.Values), null, clean: true);

@@ -26,11 +26,11 @@ internal sealed class MaxPoolNode : GraphNode
 
     public override Tensor Plain(Tensor x) => F.max_pool2d(x, _kernel, _stride, _padding, _dilation, _ceilMode);
 
-    public override MaskedActivation Reference(MaskedActivation input)
+    public override MaskedActivation Reference(MaskedActivation input, MaskAlgebra masks)
     {
         var m = input.Mask!.Tensor;
         var pooledMask = MaskAlgebra.MaxPoolMask(m, _kernel, _stride, _padding, _dilation);
-        return new MaskedActivation(Plain(input.Values * m) * pooledMask, new MaskHandle(-1, pooledMask), clean: true);
+        return new MaskedActivation(Plain(input.Values * m) * pooledMask, masks.Adopt(pooledMask), clean: true);
     }
 
     public override MaskedActivation Fast(MaskedActivation input, MaskAlgebra masks, bool inputShared) =>

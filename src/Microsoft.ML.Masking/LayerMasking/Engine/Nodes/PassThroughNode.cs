@@ -7,7 +7,7 @@ internal sealed class PassThroughNode(string path) : GraphNode(path)
 {
     public override Tensor Plain(Tensor x) => x;
 
-    public override MaskedActivation Reference(MaskedActivation input) => input;
+    public override MaskedActivation Reference(MaskedActivation input, MaskAlgebra masks) => input;
 
     public override MaskedActivation Fast(MaskedActivation input, MaskAlgebra masks, bool inputShared) => input;
 }

@@ -7,7 +7,7 @@ internal sealed class ReluNode(string path) : GraphNode(path)
 {
     public override Tensor Plain(Tensor x) => nn.functional.relu(x);
 
-    public override MaskedActivation Reference(MaskedActivation input)
+    public override MaskedActivation Reference(MaskedActivation input, MaskAlgebra masks)
     {
         if (input.Mask is null) return new MaskedActivation(Plain(input.Values), null, clean: true);
         var m = input.Mask.Tensor;

@@ -14,13 +14,13 @@ internal sealed class ResidualNode(string path, ChainNode main, ChainNode? short
         return nn.functional.relu(y + (shortcut is null ? x : shortcut.Plain(x)));
     }
 
-    public override MaskedActivation Reference(MaskedActivation input)
+    public override MaskedActivation Reference(MaskedActivation input, MaskAlgebra masks)
     {
-        var a = main.Reference(input);
-        var b = shortcut is null ? input : shortcut.Reference(input);
+        var a = main.Reference(input, masks);
+        var b = shortcut is null ? input : shortcut.Reference(input, masks);
         var mask = a.Mask!.Tensor * b.Mask!.Tensor;
         var sum = (a.Values + b.Values) * mask;
-        return new MaskedActivation(nn.functional.relu(sum * mask) * mask, new MaskHandle(-1, mask), clean: true);
+        return new MaskedActivation(nn.functional.relu(sum * mask) * mask, masks.Adopt(mask), clean: true);
     }
 
     public override MaskedActivation Fast(MaskedActivation input, MaskAlgebra masks, bool inputShared)
