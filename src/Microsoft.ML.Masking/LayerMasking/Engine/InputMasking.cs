@@ -1,0 +1,61 @@
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Microsoft.ML.Masking.LayerMasking.Engine;
+
+/// <summary>
+/// The baseline maskings: each replaces the removed pixels of a normalised image batch and lets the network run
+/// as usual. All work in normalised space, so "grey" (the dataset mean) is 0 and "black" is −mean/std.
+/// </summary>
+public static class InputMasking
+{
+    /// <summary>Applies <paramref name="method"/> (any but <see cref="MaskingMethod.LayerMasking"/>).</summary>
+    /// <param name="method">The baseline.</param>
+    /// <param name="images">[batch, channels, height, width], normalised.</param>
+    /// <param name="keep">[batch, 1, height, width], 1 = kept.</param>
+    /// <param name="normalisation">Per-channel mean and standard deviation of the normalisation (pixel space).</param>
+    /// <param name="blurSigma">σ in pixels of <see cref="MaskingMethod.Blur"/>.</param>
+    /// <param name="generator">Random source of <see cref="MaskingMethod.Noise"/>.</param>
+    public static Tensor Apply(MaskingMethod method, Tensor images, Tensor keep, ChannelNormalisation normalisation, double blurSigma, Generator? generator)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var removed = keep.le(0);
+        Tensor Fill(Tensor fill) => where(removed, fill, images);
+        var result = method switch
+        {
+            MaskingMethod.Black => Fill(normalisation.Black(images.shape[1], images.device).view(1, -1, 1, 1).expand_as(images)),
+            MaskingMethod.Grey => Fill(zeros_like(images)),
+            MaskingMethod.GreySmoothed => Fill(GaussianBlur(where(removed, 0f, images), 1.0, 5)),
+            MaskingMethod.MeanColour => Fill(KeptMean(images, keep).expand_as(images)),
+            MaskingMethod.Blur => Fill(GaussianBlur(images, blurSigma, 2 * (int)Math.Ceiling(3 * blurSigma) + 1)),
+            MaskingMethod.Noise => Fill(randn(images.shape, dtype: images.dtype, device: images.device, generator: generator)),
+            MaskingMethod.NeighbourPadding => NeighbourPadding.FillAll(images, keep),
+            _ => throw new ArgumentOutOfRangeException(nameof(method), method, "Layer masking is not an input masking; use LayerMaskedNetwork."),
+        };
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Per-image, per-channel mean over kept pixels, [batch, channels, 1, 1]; 0 (the dataset mean) where nothing is kept.</summary>
+    public static Tensor KeptMean(Tensor images, Tensor keep) =>
+        (images * keep).sum([2, 3], keepdim: true) / keep.sum([2, 3], keepdim: true).clamp_min(1);
+
+    /// <summary>
+    /// Depthwise Gaussian blur with zero padding, renormalised by the blurred all-ones image so borders keep
+    /// their brightness.
+    /// </summary>
+    public static Tensor GaussianBlur(Tensor images, double sigma, int size)
+    {
+        if (sigma <= 0) throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "Blur σ must be positive.");
+        using var scope = NewDisposeScope();
+        long c = images.shape[1];
+        var offsets = arange(size, dtype: ScalarType.Float32, device: images.device) - (size - 1) / 2.0;
+        var g1 = exp(-(offsets * offsets) / (2 * sigma * sigma));
+        g1 /= g1.sum();
+        var kernel = outer(g1, g1).expand(c, 1, size, size).contiguous();
+        int pad = size / 2;
+        var blurred = F.conv2d(images, kernel, padding: [pad, pad], groups: c);
+        var weight = F.conv2d(ones_like(images[.., ..1]), kernel[..1], padding: [pad, pad]);
+        return blurred.div_(weight).MoveToOuterDisposeScope();
+    }
+}
