@@ -1,0 +1,74 @@
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Masking.LayerMasking.Engine;
+
+/// <summary>
+/// One network behind every masking method: layer masking runs the network with the mask propagated; every
+/// baseline rewrites the removed pixels and runs it plainly. Inputs are pixel-space images; the classifier
+/// applies the per-channel normalisation itself, so "black" and "grey" mean what they say.
+/// </summary>
+public sealed class MaskedClassifier : IDisposable
+{
+    private readonly LayerMaskedNetwork _network;
+    private readonly Tensor _mean, _std;
+
+    /// <summary>Wraps <paramref name="network"/> (used in place).</summary>
+    /// <param name="network">A CNN layer masking supports (see <see cref="LayerMaskedNetwork.Create"/>).</param>
+    /// <param name="method">The masking method.</param>
+    /// <param name="normalisation">Per-channel normalisation the network expects; pixel values are normalised with it.</param>
+    /// <param name="blurSigma">σ in pixels for <see cref="MaskingMethod.Blur"/>.</param>
+    /// <param name="device">Device of the network and of every tensor this class makes.</param>
+    public MaskedClassifier(nn.Module network, MaskingMethod method, ChannelNormalisation normalisation, double blurSigma = 4.0, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(normalisation);
+        if (!(blurSigma > 0)) throw new ArgumentOutOfRangeException(nameof(blurSigma), blurSigma, "Blur σ must be positive.");
+        Method = method;
+        Normalisation = normalisation;
+        BlurSigma = blurSigma;
+        Device = device ?? CPU;
+        _network = LayerMaskedNetwork.Create(network);
+        _mean = tensor(normalisation.Mean, device: Device).view(1, -1, 1, 1).DetachFromDisposeScope();
+        _std = tensor(normalisation.Std, device: Device).view(1, -1, 1, 1).DetachFromDisposeScope();
+    }
+
+    /// <summary>The masking method.</summary>
+    public MaskingMethod Method { get; }
+
+    /// <summary>The normalisation applied to pixel values.</summary>
+    public ChannelNormalisation Normalisation { get; }
+
+    /// <summary>σ of the blur baseline, in pixels.</summary>
+    public double BlurSigma { get; }
+
+    /// <summary>Where the computation runs.</summary>
+    public Device Device { get; }
+
+    /// <summary>The layer-masking view of the network (also gives the plain forward pass).</summary>
+    public LayerMaskedNetwork Network => _network;
+
+    /// <summary>Scores a batch with the removed pixels taken out by <see cref="Method"/>.</summary>
+    /// <param name="pixels">[batch, channels, height, width] in pixel space (before normalisation).</param>
+    /// <param name="keep">[batch, height, width] or [batch, 1, height, width]; 1 = kept, 0 = removed.</param>
+    /// <param name="generator">Random source of the noise baseline; a fixed-seed one is used when null.</param>
+    public MaskedForwardResult Forward(Tensor pixels, Tensor keep, Generator? generator = null)
+    {
+        Normalisation.Validate((int)pixels.shape[1]);
+        var mask = KeepMask.Normalise(pixels, keep);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var images = (pixels.to(Device) - _mean) / _std;
+        var result = Method == MaskingMethod.LayerMasking
+            ? _network.ForwardWithFeatures(images, mask)
+            : _network.ForwardPlain(InputMasking.Apply(Method, images, mask, Normalisation, BlurSigma, generator ?? new Generator(0, Device)));
+        return new MaskedForwardResult(result.Logits.MoveToOuterDisposeScope(), result.Features?.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Releases the derived tensors (the network itself is not disposed).</summary>
+    public void Dispose()
+    {
+        _network.Dispose();
+        _mean.Dispose();
+        _std.Dispose();
+    }
+}
