@@ -36,11 +36,11 @@ public sealed class PersistenceFreshProcessTests
         ml.Model.Save(model, data.Schema, modelPath);
 
         var outputPath = Path.Combine(folder, "scores.bin");
-        var stdout = RunFreshProcess(SavedModelScoring.Command, modelPath, imageFolder, outputPath);
+        var stdout = FreshProcessRunner.Run(SavedModelScoring.Command, modelPath, imageFolder, outputPath);
 
         StringAssert.Contains(stdout, "library-loaded-before-load=False", "the child must not have touched the library before Model.Load");
         StringAssert.Contains(stdout, "library-loaded-after-load=True");
-        var actual = ReadFloats(outputPath);
+        var actual = FreshProcessRunner.ReadFloats(outputPath);
         var flat = expected.SelectMany(v => v).ToArray();
         Assert.HasCount(ImageCount * TestData.Classes.Length, flat);
         CollectionAssert.AreEqual(
@@ -62,27 +62,5 @@ public sealed class PersistenceFreshProcessTests
             using var image = MLImage.CreateFromPixels(12, 10, MLPixelFormat.Bgra32, pixels);
             image.Save(Path.Combine(folder, $"image{i:D2}.png"));
         }
-    }
-
-    private static string RunFreshProcess(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(typeof(FreshProcessProgram).Assembly.Location);
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet");
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.AreEqual(0, process.ExitCode, $"child process failed:\n{stdout}\n{stderr.Result}");
-        return stdout;
-    }
-
-    private static float[] ReadFloats(string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        var values = new float[bytes.Length / sizeof(float)];
-        Buffer.BlockCopy(bytes, 0, values, 0, values.Length * sizeof(float));
-        return values;
     }
 }

@@ -11,6 +11,8 @@ internal static class FreshProcessProgram
     {
         if (args is [SavedModelScoring.Command, var model, var images, var output])
             return SavedModelScoring.Run(model, images, output);
+        if (args is [LayerMaskScoring.Command, var maskedModel, var maskedImages, var masks, var maskedOutput])
+            return LayerMaskScoring.Run(maskedModel, maskedImages, masks, maskedOutput);
         Console.Error.WriteLine($"usage: dotnet Microsoft.ML.Masking.Tests.dll {SavedModelScoring.Command} MODEL.zip IMAGE_FOLDER OUTPUT.bin");
         return 2;
     }

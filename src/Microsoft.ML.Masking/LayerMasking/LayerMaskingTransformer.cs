@@ -1,0 +1,116 @@
+using Microsoft.ML;
+using Microsoft.ML.Masking.Core.Batching;
+using Microsoft.ML.Masking.Internal;
+using Microsoft.ML.Masking.LayerMasking;
+using Microsoft.ML.Masking.LayerMasking.Engine;
+using Microsoft.ML.Masking.Models;
+using Microsoft.ML.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+[assembly: LoadableClass(typeof(LayerMaskingTransformer), null, typeof(SignatureLoadModel), "Layer masking", LayerMaskingTransformer.LoaderSignature)]
+
+namespace Microsoft.ML.Masking.LayerMasking;
+
+/// <summary>
+/// Scores images with part of each image removed: the rows' keep-masks say which pixels the network may use, and
+/// the <see cref="MaskingMethod"/> says how the rest is taken out (layer masking by default). Lazy and batched:
+/// the network runs on <see cref="BatchedTorchTransformer.BatchSize"/> rows at a time when the score column is read.
+/// </summary>
+public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposable
+{
+    internal const string LoaderSignature = "LayerMaskingTransform";
+    private static readonly ModelFormat ModelFormat = new("LAYRMASK", LoaderSignature, typeof(LayerMaskingTransformer));
+    private const string HeaderEntry = "Header.json";
+    private const string WeightsEntry = "Weights.safetensors";
+
+    private readonly Settings _settings;
+    private readonly MaskedClassifier _classifier;
+    private readonly Device _device;
+
+    /// <summary>What is saved besides the weights: everything needed to rebuild the transformer.</summary>
+    internal sealed record Settings(
+        string ImageColumnName, string MaskColumnName, string ScoreColumnName, string? FeaturesColumnName,
+        int ImageChannels, int ImageHeight, int ImageWidth, MaskingMethod Method, float[] ChannelMean, float[] ChannelStd,
+        double BlurSigma, int NoiseSeed, bool OutputLogits, int BatchSize, ResNetArchitecture Architecture);
+
+    internal LayerMaskingTransformer(IHostEnvironment env, Settings settings, ResNet model)
+        : base(env, nameof(LayerMaskingTransformer), Inputs(settings), Outputs(settings), settings.BatchSize)
+    {
+        _settings = settings;
+        Model = model;
+        _device = HostDevice.Resolve(env);
+        model.to(_device);
+        _classifier = new MaskedClassifier(model, settings.Method, new ChannelNormalisation(settings.ChannelMean, settings.ChannelStd), settings.BlurSigma, _device);
+    }
+
+    /// <summary>The network (shared with whoever supplied it, not a copy).</summary>
+    public ResNet Model { get; }
+
+    /// <summary>The masking method.</summary>
+    public MaskingMethod Method => _settings.Method;
+
+    /// <summary>Name of the image input column.</summary>
+    public string ImageColumnName => _settings.ImageColumnName;
+
+    /// <summary>Name of the keep-mask input column.</summary>
+    public string MaskColumnName => _settings.MaskColumnName;
+
+    /// <summary>Name of the score output column.</summary>
+    public string ScoreColumnName => _settings.ScoreColumnName;
+
+    private static BatchInputColumn[] Inputs(Settings s) =>
+    [
+        new(s.ImageColumnName, s.ImageChannels * s.ImageHeight * s.ImageWidth),
+        new(s.MaskColumnName, s.ImageHeight * s.ImageWidth),
+    ];
+
+    private static BatchOutputColumn[] Outputs(Settings s)
+    {
+        var outputs = new List<BatchOutputColumn> { BatchOutputColumn.FloatVector(s.ScoreColumnName, s.Architecture.NumClasses) };
+        if (s.FeaturesColumnName is not null)
+            outputs.Add(BatchOutputColumn.FloatVector(s.FeaturesColumnName, s.Architecture.FeatureChannels));
+        return outputs.ToArray();
+    }
+
+    private protected override ModelFormat Format => ModelFormat;
+
+    private protected override void SaveModel(ModelContentWriter writer)
+    {
+        writer.WriteJson(HeaderEntry, _settings);
+        writer.WriteWeights(WeightsEntry, Model);
+    }
+
+    private static LayerMaskingTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        var reader = ModelContentReader.Open(ctx, ModelFormat);
+        var settings = reader.ReadJson<Settings>(HeaderEntry);
+        var model = new ResNet(settings.Architecture);
+        reader.ReadWeights(WeightsEntry, model);
+        model.eval();
+        return new LayerMaskingTransformer(env, settings, model);
+    }
+
+    private protected override void MapBatch(BatchBuffers inputs, BatchBuffers outputs, int rowCount)
+    {
+        var s = _settings;
+        var pixels = inputs[0].ToTensor(rowCount, [s.ImageChannels, s.ImageHeight, s.ImageWidth], _device);
+        var keep = inputs[1].ToTensor(rowCount, [s.ImageHeight, s.ImageWidth], _device);
+        if (!isfinite(pixels).all().item<bool>())
+            throw new InvalidOperationException($"Column '{s.ImageColumnName}' holds NaN or infinite pixel values; layer masking needs finite pixels (remove the rows or fix the images).");
+        if (keep.ne(0).logical_and_(keep.ne(1)).any().item<bool>())
+        {
+            float bad = keep.masked_select(keep.ne(0).logical_and_(keep.ne(1)))[0].item<float>();
+            throw new InvalidOperationException($"Column '{s.MaskColumnName}' must hold only 0 (removed) and 1 (kept); found {bad}. Threshold soft masks before this transform.");
+        }
+        var result = _classifier.Forward(pixels, keep, new Generator((ulong)s.NoiseSeed, _device));
+        var score = outputs[0];
+        if (score.IsActive)
+            score.CopyFrom(s.OutputLogits ? result.Logits : result.Logits.softmax(1), rowCount);
+        if (outputs.Count > 1 && outputs[1].IsActive)
+            outputs[1].CopyFrom(result.Features!, rowCount);
+    }
+
+    /// <summary>Releases the derived tensors (folded weights); the model itself is not disposed.</summary>
+    public void Dispose() => _classifier.Dispose();
+}

@@ -1,0 +1,248 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Masking.LayerMasking;
+using Microsoft.ML.Masking.LayerMasking.Engine;
+using Microsoft.ML.Masking.Models;
+using Microsoft.ML.Masking.Tests.FreshProcess;
+using Microsoft.ML.Masking.Tests.TestDoubles;
+using static Microsoft.ML.Masking.Tests.LayerMasking.TestNetworks;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Masking.Tests.LayerMasking;
+
+/// <summary><c>mlContext.Transforms.LayerMask</c> in ImageAnalytics pipelines: batching, persistence, bad input.</summary>
+[TestClass]
+public sealed class LayerMaskingTransformTests
+{
+    private const int Side = 32;
+    private const int ImageCount = 7;
+    private static readonly float[] Mean = [120f, 110f, 100f];
+    private static readonly float[] Std = [60f, 55f, 50f];
+
+    public TestContext TestContext { get; set; } = null!;
+
+    private static float[][] Masks(int count, int seed) =>
+        Enumerable.Range(0, count).Select(i =>
+        {
+            using var m = PatchMasks(1, Side, 8, 0.5, seed + i);
+            return m.data<float>().ToArray();
+        }).ToArray();
+
+    private static void WriteImages(string folder, int count)
+    {
+        Directory.CreateDirectory(folder);
+        var random = new Random(3);
+        for (int i = 0; i < count; i++)
+        {
+            var pixels = new byte[40 * 36 * 4];
+            random.NextBytes(pixels);
+            for (int p = 3; p < pixels.Length; p += 4) pixels[p] = 255;
+            using var image = MLImage.CreateFromPixels(40, 36, MLPixelFormat.Bgra32, pixels);
+            image.Save(Path.Combine(folder, $"img{i:D2}.png"));
+        }
+    }
+
+    private (MLContext Ml, IDataView Data, string Folder, string Images, float[][] Masks) Setup(int count = ImageCount)
+    {
+        var folder = TestFolders.Create(TestContext, "layer-mask");
+        var images = Path.Combine(folder, "images");
+        WriteImages(images, count);
+        var masks = Masks(count, seed: 20);
+        var ml = new MLContext(seed: 1);
+        return (ml, MaskedImageRows.Load(ml, MaskedImageRows.ForFolder(images, masks), Side * Side), folder, images, masks);
+    }
+
+    private static IEstimator<ITransformer> Pixels(MLContext ml, string imageFolder) =>
+        ml.Transforms.LoadImages("Image", imageFolder, nameof(MaskedImageRows.Row.ImagePath))
+            .Append(ml.Transforms.ResizeImages("Image", Side, Side))
+            .Append(ml.Transforms.ExtractPixels("Pixels", "Image"));
+
+    private static LayerMaskingOptions Options(ResNet model, MaskingMethod method = MaskingMethod.LayerMasking, int batchSize = 3) => new()
+    {
+        Model = model,
+        ImageColumnName = "Pixels",
+        MaskColumnName = "Mask",
+        ImageHeight = Side,
+        ImageWidth = Side,
+        ChannelMean = Mean,
+        ChannelStd = Std,
+        Method = method,
+        BatchSize = batchSize,
+        FeaturesColumnName = "Features",
+    };
+
+    [TestMethod]
+    public void BatchedPipelineScoresEqualTheEngineOnTheSameTensors()
+    {
+        var (ml, data, _, images, masks) = Setup();
+        var network = SmallBasic();
+        var fitted = Pixels(ml, images).Append(ml.Transforms.LayerMask(Options(network))).Fit(data);
+        var scored = fitted.Transform(data);
+        var scores = TestData.Vectors(scored, "Score");
+        var features = TestData.Vectors(scored, "Features");
+        var pixels = TestData.Vectors(scored, "Pixels");
+
+        using var classifier = new MaskedClassifier(network, MaskingMethod.LayerMasking, new ChannelNormalisation(Mean, Std));
+        var x = tensor(pixels.SelectMany(p => p).ToArray()).reshape(ImageCount, 3, Side, Side);
+        var keep = tensor(masks.SelectMany(m => m).ToArray()).reshape(ImageCount, Side, Side);
+        var expected = classifier.Forward(x, keep);
+        var expectedScores = expected.Logits.softmax(1);
+        Assert.HasCount(ImageCount, scores);
+        for (int i = 0; i < ImageCount; i++)
+        {
+            CollectionAssert.AreEqual(expectedScores[i].data<float>().ToArray(), scores[i], new ToleranceComparer(1e-6), $"row {i} score");
+            CollectionAssert.AreEqual(expected.Features![i].data<float>().ToArray(), features[i], new ToleranceComparer(1e-5), $"row {i} features");
+            Assert.AreEqual(1.0, scores[i].Sum(), 1e-5, "probabilities");
+        }
+    }
+
+    [TestMethod]
+    public void EveryMethodRunsAndOnlyLayerMaskingIgnoresTheFillColour()
+    {
+        var (ml, data, _, images, _) = Setup();
+        var network = SmallBasic();
+        var results = new Dictionary<MaskingMethod, List<float[]>>();
+        foreach (var method in Enum.GetValues<MaskingMethod>())
+        {
+            var fitted = Pixels(ml, images).Append(ml.Transforms.LayerMask(Options(network, method))).Fit(data);
+            results[method] = TestData.Vectors(fitted.Transform(data), "Score");
+            Assert.IsTrue(results[method].All(r => r.All(float.IsFinite)), $"{method} scores finite");
+        }
+        // Grey and black fill the same holes with different colours, so they must disagree somewhere.
+        Assert.IsTrue(results[MaskingMethod.Grey].Zip(results[MaskingMethod.Black]).Any(p => p.First.Zip(p.Second).Any(v => Math.Abs(v.First - v.Second) > 1e-4)));
+        Assert.IsTrue(results[MaskingMethod.Grey].Zip(results[MaskingMethod.LayerMasking]).Any(p => p.First.Zip(p.Second).Any(v => Math.Abs(v.First - v.Second) > 1e-4)));
+    }
+
+    [TestMethod]
+    [Timeout(180_000, CooperativeCancellation = true)]
+    public void SavedPipelineLoadsWithIdenticalScoresInAFreshContextAndAFreshProcess()
+    {
+        var (ml, data, folder, images, masks) = Setup();
+        var fitted = Pixels(ml, images).Append(ml.Transforms.LayerMask(Options(SmallBasic()))).Fit(data);
+        var expected = TestData.Vectors(fitted.Transform(data), "Score").SelectMany(v => v).ToArray();
+        var modelPath = Path.Combine(folder, "model.zip");
+        ml.Model.Save(fitted, data.Schema, modelPath);
+
+        var fresh = new MLContext(seed: 5);
+        var loaded = fresh.Model.Load(modelPath, out var inputSchema);
+        Assert.IsNotNull(inputSchema.GetColumnOrNull("Mask"));
+        var again = TestData.Vectors(loaded.Transform(MaskedImageRows.Load(fresh, MaskedImageRows.ForFolder(images, masks), Side * Side)), "Score").SelectMany(v => v).ToArray();
+        CollectionAssert.AreEqual(Bits(expected), Bits(again), "fresh MLContext");
+
+        var masksPath = Path.Combine(folder, "masks.bin");
+        MaskedImageRows.WriteMasks(masksPath, masks);
+        var output = Path.Combine(folder, "scores.bin");
+        FreshProcessRunner.Run(LayerMaskScoring.Command, modelPath, images, masksPath, output);
+        CollectionAssert.AreEqual(Bits(expected), Bits(FreshProcessRunner.ReadFloats(output)), "fresh process");
+    }
+
+    [TestMethod]
+    public void PredictionEngineGivesTheSameScoreAsTheBatchedView()
+    {
+        var (ml, data, _, images, _) = Setup(count: 3);
+        var fitted = Pixels(ml, images).Append(ml.Transforms.LayerMask(Options(SmallBasic()))).Fit(data);
+        var batched = TestData.Vectors(fitted.Transform(data), "Score");
+        var rows = ml.Data.CreateEnumerable<MaskedImageRows.Row>(data, reuseRowObject: false).ToArray();
+        var engine = ml.Model.CreatePredictionEngine<MaskedImageRows.Row, ScoreRow>(fitted, data.Schema);
+        for (int i = 0; i < rows.Length; i++)
+            CollectionAssert.AreEqual(batched[i], engine.Predict(rows[i]).Score, new ToleranceComparer(1e-6));
+    }
+
+    public sealed class ScoreRow
+    {
+        public float[] Score { get; set; } = [];
+    }
+
+    [TestMethod]
+    public void WrongColumnSizesAreNamed()
+    {
+        var (ml, data, _, images, _) = Setup(count: 2);
+        var pixels = Pixels(ml, images).Fit(data).Transform(data);
+        var wrongImage = Options(SmallBasic());
+        wrongImage.ImageHeight = 16;
+        wrongImage.ImageWidth = 16;
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.LayerMask(wrongImage).Fit(pixels));
+        StringAssert.Contains(e.Message, "'Pixels'");
+        StringAssert.Contains(e.Message, "size 768");
+        StringAssert.Contains(e.Message, "got Vector<Single, 3, 32, 32>");
+
+        var missing = Options(SmallBasic());
+        missing.MaskColumnName = "Keep";
+        e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.LayerMask(missing).Fit(pixels));
+        StringAssert.Contains(e.Message, "Could not find input column 'Keep'");
+
+        var textColumn = Options(SmallBasic());
+        textColumn.MaskColumnName = nameof(MaskedImageRows.Row.ImagePath);
+        e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.LayerMask(textColumn).GetOutputSchema(SchemaShape.Create(pixels.Schema)));
+        StringAssert.Contains(e.Message, "'ImagePath'");
+    }
+
+    [TestMethod]
+    public void NonBinaryMaskAndNonFinitePixelsFailWithTheColumnName()
+    {
+        var ml = new MLContext(seed: 1);
+        var network = SmallBasic();
+        var rows = new[] { new PixelRow { Pixels = new float[3 * Side * Side], Mask = Enumerable.Repeat(1f, Side * Side).ToArray() } };
+        rows[0].Mask[5] = 0.5f;
+        var options = Options(network);
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => TestData.Vectors(ml.Transforms.LayerMask(options).Fit(Load(ml, rows)).Transform(Load(ml, rows)), "Score"));
+        StringAssert.Contains(e.Message, "'Mask'");
+        StringAssert.Contains(e.Message, "0.5");
+
+        rows[0].Mask[5] = 1f;
+        rows[0].Pixels[17] = float.NaN;
+        e = Assert.ThrowsExactly<InvalidOperationException>(() => TestData.Vectors(ml.Transforms.LayerMask(options).Fit(Load(ml, rows)).Transform(Load(ml, rows)), "Score"));
+        StringAssert.Contains(e.Message, "'Pixels'");
+        StringAssert.Contains(e.Message, "NaN");
+    }
+
+    [TestMethod]
+    public void MissingWeightsFileAndBadOptionsAreExplained()
+    {
+        var ml = new MLContext();
+        var path = Path.Combine(Path.GetTempPath(), "no-such-weights.safetensors");
+        var e = Assert.ThrowsExactly<FileNotFoundException>(() => ml.Transforms.LayerMask(new LayerMaskingOptions
+        {
+            Architecture = ResNetArchitecture.ResNet18(numClasses: 3), WeightsPath = path, ImageHeight = Side, ImageWidth = Side,
+        }));
+        StringAssert.Contains(e.Message, path);
+        Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.LayerMask(new LayerMaskingOptions { ImageHeight = Side, ImageWidth = Side }));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.LayerMask(new LayerMaskingOptions { Model = SmallBasic() }));
+        var badStd = Options(SmallBasic());
+        badStd.ChannelStd = [1f, 0f, 1f];
+        Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.LayerMask(badStd));
+    }
+
+    [TestMethod]
+    public void WeightsFileLoadsIntoTheArchitecture()
+    {
+        var (ml, data, folder, images, _) = Setup(count: 2);
+        var network = SmallBasic();
+        var path = Path.Combine(folder, "weights.safetensors");
+        Microsoft.ML.Masking.Core.Persistence.ModuleWeights.SaveFile(network, path);
+        var fromFile = Options(network);
+        fromFile.Model = null;
+        fromFile.Architecture = network.Architecture;
+        fromFile.WeightsPath = path;
+        var a = TestData.Vectors(Pixels(ml, images).Append(ml.Transforms.LayerMask(Options(network))).Fit(data).Transform(data), "Score");
+        var b = TestData.Vectors(Pixels(ml, images).Append(ml.Transforms.LayerMask(fromFile)).Fit(data).Transform(data), "Score");
+        CollectionAssert.AreEqual(Bits(a.SelectMany(v => v).ToArray()), Bits(b.SelectMany(v => v).ToArray()));
+    }
+
+    public sealed class PixelRow
+    {
+        [VectorType(3 * Side * Side)]
+        public float[] Pixels { get; set; } = [];
+
+        [VectorType(Side * Side)]
+        public float[] Mask { get; set; } = [];
+    }
+
+    private static IDataView Load(MLContext ml, PixelRow[] rows) => ml.Data.LoadFromEnumerable(rows);
+
+    private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
+
+    private sealed class ToleranceComparer(double tolerance) : System.Collections.IComparer
+    {
+        public int Compare(object? x, object? y) => Math.Abs((float)x! - (float)y!) <= tolerance ? 0 : 1;
+    }
+}
