@@ -65,7 +65,8 @@ public sealed class LayerMaskedNetwork : IDisposable
         using var masks = new MaskAlgebra();
         // where(), not a product: removed pixels may hold anything, even NaN, without reaching the output.
         var start = new MaskedActivation(ChannelsLast.Of(where(mask.gt(0), images, 0f)), masks.Root(mask), clean: true);
-        var body = _body.Fast(start, masks, inputShared: false).Values;
+        // A network that ends on a spatial map (no global pool) hands it out zeroed where removed, as the reference does.
+        var body = _body.Fast(start, masks, inputShared: false).CleanValues();
         return Finish(body);
     }
 

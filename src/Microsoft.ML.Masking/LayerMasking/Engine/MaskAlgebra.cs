@@ -20,6 +20,9 @@ internal sealed class MaskAlgebra : IDisposable
     private readonly List<Tensor> _owned = new();
     private int _nextId;
 
+    /// <summary>How many distinct (mask, iterations) coefficient sets this pass computed; the rest were reused.</summary>
+    public int CoefficientSetsComputed => _paddingCoefficients.Count;
+
     /// <summary>Wraps the input keep-mask (which stays owned by the caller).</summary>
     public MaskHandle Root(Tensor keep) => new(_nextId++, keep);
 
