@@ -103,7 +103,8 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
             float bad = keep.masked_select(keep.ne(0).logical_and_(keep.ne(1)))[0].item<float>();
             throw new InvalidOperationException($"Column '{s.MaskColumnName}' must hold only 0 (removed) and 1 (kept); found {bad}. Threshold soft masks before this transform.");
         }
-        var result = _classifier.Forward(pixels, keep, new Generator((ulong)s.NoiseSeed, _device));
+        using var generator = new Generator((ulong)s.NoiseSeed, _device);
+        var result = _classifier.Forward(pixels, keep, generator);
         var score = outputs[0];
         if (score.IsActive)
             score.CopyFrom(s.OutputLogits ? result.Logits : result.Logits.softmax(1), rowCount);

@@ -9,6 +9,7 @@ public static class KeepMask
     /// Returns <paramref name="keep"/> as float [batch, 1, height, width] on the images' device, after checking
     /// it matches <paramref name="images"/> [batch, channels, height, width] and holds only 0 and 1.
     /// </summary>
+    /// <remarks>Call it inside a dispose scope: the result (and any temporary) belongs to the current scope.</remarks>
     /// <exception cref="ArgumentException">Wrong rank or shape, or values other than 0 and 1.</exception>
     public static Tensor Normalise(Tensor images, Tensor keep)
     {
@@ -28,9 +29,8 @@ public static class KeepMask
                 $"Keep-mask must be [{b}, {h}, {w}] or [{b}, 1, {h}, {w}] to match the images; got [{string.Join(", ", keep.shape)}].", nameof(keep));
         var mask = shaped.to(ScalarType.Float32, images.device);
         using (no_grad())
-        using (var nonBinary = mask.ne(0).logical_and_(mask.ne(1)).any())
         {
-            if (nonBinary.item<bool>())
+            if (mask.ne(0).logical_and_(mask.ne(1)).any().item<bool>())
                 throw new ArgumentException("Keep-mask values must be exactly 0 (removed) or 1 (kept).", nameof(keep));
         }
         return mask;

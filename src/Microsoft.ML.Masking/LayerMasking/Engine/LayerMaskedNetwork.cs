@@ -59,9 +59,9 @@ public sealed class LayerMaskedNetwork : IDisposable
     /// <summary>Layer-masked forward pass that also returns the penultimate features.</summary>
     public MaskedForwardResult ForwardWithFeatures(Tensor images, Tensor keep)
     {
-        var mask = KeepMask.Normalise(images, keep);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
+        var mask = KeepMask.Normalise(images, keep);
         using var masks = new MaskAlgebra();
         // where(), not a product: removed pixels may hold anything, even NaN, without reaching the output.
         var start = new MaskedActivation(ChannelsLast.Of(where(mask.gt(0), images, 0f)), masks.Root(mask), clean: true);
@@ -77,9 +77,9 @@ public sealed class LayerMaskedNetwork : IDisposable
     /// </summary>
     public MaskedForwardResult ForwardReference(Tensor images, Tensor keep)
     {
-        var mask = KeepMask.Normalise(images, keep);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
+        var mask = KeepMask.Normalise(images, keep);
         using var masks = new MaskAlgebra();
         var start = new MaskedActivation(images * mask, masks.Root(mask), clean: true);
         var body = _body.Reference(start, masks).Values;

@@ -54,15 +54,18 @@ public sealed class MaskedClassifier : IDisposable
     public MaskedForwardResult Forward(Tensor pixels, Tensor keep, Generator? generator = null)
     {
         Normalisation.Validate((int)pixels.shape[1]);
-        var mask = KeepMask.Normalise(pixels, keep);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
+        var mask = KeepMask.Normalise(pixels, keep);
         var images = (pixels.to(Device) - _mean) / _std;
-        var result = Method == MaskingMethod.LayerMasking
-            ? _network.ForwardWithFeatures(images, mask)
-            : _network.ForwardPlain(InputMasking.Apply(Method, images, mask, Normalisation, BlurSigma, generator ?? new Generator(0, Device)));
-        return new MaskedForwardResult(result.Logits.MoveToOuterDisposeScope(), result.Features?.MoveToOuterDisposeScope());
+        if (Method == MaskingMethod.LayerMasking)
+            return Finish(_network.ForwardWithFeatures(images, mask));
+        using var fallback = generator is null ? new Generator(0, Device) : null;
+        return Finish(_network.ForwardPlain(InputMasking.Apply(Method, images, mask, Normalisation, BlurSigma, generator ?? fallback)));
     }
+
+    private static MaskedForwardResult Finish(MaskedForwardResult result) =>
+        new(result.Logits.MoveToOuterDisposeScope(), result.Features?.MoveToOuterDisposeScope());
 
     /// <summary>Releases the derived tensors (the network itself is not disposed).</summary>
     public void Dispose()
