@@ -76,7 +76,7 @@ public sealed class LayerMaskingEstimator : IEstimator<LayerMaskingTransformer>
         if (o.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(o.BatchSize), o.BatchSize, "must be at least 1");
         if (!(o.BlurSigma > 0)) throw new ArgumentOutOfRangeException(nameof(o.BlurSigma), o.BlurSigma, "must be positive");
         if (o.ChannelMean is not null || o.ChannelStd is not null)
-            new ChannelNormalisation(o.ChannelMean ?? new float[o.ImageChannels], o.ChannelStd ?? Enumerable.Repeat(1f, o.ImageChannels).ToArray()).Validate(o.ImageChannels);
+            new ChannelNormalization(o.ChannelMean ?? new float[o.ImageChannels], o.ChannelStd ?? Enumerable.Repeat(1f, o.ImageChannels).ToArray()).EnsureChannels(o.ImageChannels);
         if (o.Model is null)
         {
             if (o.WeightsPath is null || o.Architecture is null)

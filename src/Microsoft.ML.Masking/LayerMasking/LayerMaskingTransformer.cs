@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using Microsoft.ML;
 using Microsoft.ML.Masking.Core.Batching;
 using Microsoft.ML.Masking.Internal;
@@ -41,7 +42,7 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
         Model = model;
         _device = HostDevice.Resolve(env);
         model.to(_device);
-        _classifier = new MaskedClassifier(model, settings.Method, new ChannelNormalisation(settings.ChannelMean, settings.ChannelStd), settings.BlurSigma, _device);
+        _classifier = new MaskedClassifier(model, settings.Method, new ChannelNormalization(settings.ChannelMean, settings.ChannelStd), settings.BlurSigma, _device);
     }
 
     /// <summary>The network (shared with whoever supplied it, not a copy).</summary>

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Data;
 using Microsoft.ML.Masking.LayerMasking;
 using Microsoft.ML.Masking.LayerMasking.Engine;
@@ -81,7 +82,7 @@ public sealed class LayerMaskingTransformTests
         var features = TestData.Vectors(scored, "Features");
         var pixels = TestData.Vectors(scored, "Pixels");
 
-        using var classifier = new MaskedClassifier(network, MaskingMethod.LayerMasking, new ChannelNormalisation(Mean, Std));
+        using var classifier = new MaskedClassifier(network, MaskingMethod.LayerMasking, new ChannelNormalization(Mean, Std));
         var x = tensor(pixels.SelectMany(p => p).ToArray()).reshape(ImageCount, 3, Side, Side);
         var keep = tensor(masks.SelectMany(m => m).ToArray()).reshape(ImageCount, Side, Side);
         var expected = classifier.Forward(x, keep);

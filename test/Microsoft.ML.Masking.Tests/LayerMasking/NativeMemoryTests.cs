@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Data;
 using Microsoft.ML.Masking.LayerMasking;
 using Microsoft.ML.Masking.LayerMasking.Engine;
@@ -44,7 +45,7 @@ public sealed class NativeMemoryTests
         {
             Model = network, ImageColumnName = "Pixels", ImageHeight = Side, ImageWidth = Side, BatchSize = 16, FeaturesColumnName = "Features",
         }).Fit(data);
-        using var classifier = new MaskedClassifier(network, MaskingMethod.LayerMasking, ChannelNormalisation.Identity(3));
+        using var classifier = new MaskedClassifier(network, MaskingMethod.LayerMasking, ChannelNormalization.Identity(3));
         var x = Images(16, 3, Side, seed: 2);
         var keep = PatchMasks(16, Side, 4, 0.5, seed: 3);
 

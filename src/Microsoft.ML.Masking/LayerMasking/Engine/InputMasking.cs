@@ -13,10 +13,10 @@ public static class InputMasking
     /// <param name="method">The baseline.</param>
     /// <param name="images">[batch, channels, height, width], normalised.</param>
     /// <param name="keep">[batch, 1, height, width], 1 = kept.</param>
-    /// <param name="normalisation">Per-channel mean and standard deviation of the normalisation (pixel space).</param>
+    /// <param name="black">Black (pixel value 0) after normalization, [1, channels, 1, 1].</param>
     /// <param name="blurSigma">σ in pixels of <see cref="MaskingMethod.Blur"/>.</param>
     /// <param name="generator">Random source of <see cref="MaskingMethod.Noise"/>.</param>
-    public static Tensor Apply(MaskingMethod method, Tensor images, Tensor keep, ChannelNormalisation normalisation, double blurSigma, Generator? generator)
+    public static Tensor Apply(MaskingMethod method, Tensor images, Tensor keep, Tensor black, double blurSigma, Generator? generator)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -24,7 +24,7 @@ public static class InputMasking
         Tensor Fill(Tensor fill) => where(removed, fill, images);
         var result = method switch
         {
-            MaskingMethod.Black => Fill(normalisation.Black(images.shape[1], images.device).view(1, -1, 1, 1).expand_as(images)),
+            MaskingMethod.Black => Fill(black.to(images.device).expand_as(images)),
             MaskingMethod.Grey => Fill(zeros_like(images)),
             MaskingMethod.GreySmoothed => Fill(GaussianBlur(where(removed, 0f, images), 1.0, 5)),
             MaskingMethod.MeanColour => Fill(KeptMean(images, keep).expand_as(images)),

@@ -11,7 +11,7 @@ public static class KeepMask
     /// </summary>
     /// <remarks>Call it inside a dispose scope: the result (and any temporary) belongs to the current scope.</remarks>
     /// <exception cref="ArgumentException">Wrong rank or shape, or values other than 0 and 1.</exception>
-    public static Tensor Normalise(Tensor images, Tensor keep)
+    public static Tensor Normalize(Tensor images, Tensor keep)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(keep);

@@ -61,7 +61,7 @@ public sealed class LayerMaskedNetwork : IDisposable
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var mask = KeepMask.Normalise(images, keep);
+        var mask = KeepMask.Normalize(images, keep);
         using var masks = new MaskAlgebra();
         // where(), not a product: removed pixels may hold anything, even NaN, without reaching the output.
         var start = new MaskedActivation(ChannelsLast.Of(where(mask.gt(0), images, 0f)), masks.Root(mask), clean: true);
@@ -79,7 +79,7 @@ public sealed class LayerMaskedNetwork : IDisposable
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var mask = KeepMask.Normalise(images, keep);
+        var mask = KeepMask.Normalize(images, keep);
         using var masks = new MaskAlgebra();
         var start = new MaskedActivation(images * mask, masks.Root(mask), clean: true);
         var body = _body.Reference(start, masks).Values;

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Masking.LayerMasking.Engine;
@@ -10,33 +11,32 @@ namespace Microsoft.ML.Masking.LayerMasking.Engine;
 public sealed class MaskedClassifier : IDisposable
 {
     private readonly LayerMaskedNetwork _network;
-    private readonly Tensor _mean, _std;
+    private readonly Tensor _black;
 
     /// <summary>Wraps <paramref name="network"/> (used in place).</summary>
     /// <param name="network">A CNN layer masking supports (see <see cref="LayerMaskedNetwork.Create"/>).</param>
     /// <param name="method">The masking method.</param>
-    /// <param name="normalisation">Per-channel normalisation the network expects; pixel values are normalised with it.</param>
+    /// <param name="normalization">Per-channel normalization the network expects; pixel values are normalized with it.</param>
     /// <param name="blurSigma">σ in pixels for <see cref="MaskingMethod.Blur"/>.</param>
     /// <param name="device">Device of the network and of every tensor this class makes.</param>
-    public MaskedClassifier(nn.Module network, MaskingMethod method, ChannelNormalisation normalisation, double blurSigma = 4.0, Device? device = null)
+    public MaskedClassifier(nn.Module network, MaskingMethod method, ChannelNormalization normalization, double blurSigma = 4.0, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(network);
-        ArgumentNullException.ThrowIfNull(normalisation);
+        ArgumentNullException.ThrowIfNull(normalization);
         if (!(blurSigma > 0)) throw new ArgumentOutOfRangeException(nameof(blurSigma), blurSigma, "Blur σ must be positive.");
         Method = method;
-        Normalisation = normalisation;
+        Normalization = normalization;
         BlurSigma = blurSigma;
         Device = device ?? CPU;
         _network = LayerMaskedNetwork.Create(network);
-        _mean = tensor(normalisation.Mean, device: Device).view(1, -1, 1, 1).DetachFromDisposeScope();
-        _std = tensor(normalisation.Std, device: Device).view(1, -1, 1, 1).DetachFromDisposeScope();
+        _black = normalization.Black(Device).DetachFromDisposeScope();
     }
 
     /// <summary>The masking method.</summary>
     public MaskingMethod Method { get; }
 
-    /// <summary>The normalisation applied to pixel values.</summary>
-    public ChannelNormalisation Normalisation { get; }
+    /// <summary>The normalization applied to pixel values.</summary>
+    public ChannelNormalization Normalization { get; }
 
     /// <summary>σ of the blur baseline, in pixels.</summary>
     public double BlurSigma { get; }
@@ -53,15 +53,15 @@ public sealed class MaskedClassifier : IDisposable
     /// <param name="generator">Random source of the noise baseline; a fixed-seed one is used when null.</param>
     public MaskedForwardResult Forward(Tensor pixels, Tensor keep, Generator? generator = null)
     {
-        Normalisation.Validate((int)pixels.shape[1]);
+        Normalization.EnsureChannels((int)pixels.shape[1]);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var mask = KeepMask.Normalise(pixels, keep);
-        var images = (pixels.to(Device) - _mean) / _std;
+        var mask = KeepMask.Normalize(pixels, keep);
+        var images = Normalization.Apply(pixels.to(Device));
         if (Method == MaskingMethod.LayerMasking)
             return Finish(_network.ForwardWithFeatures(images, mask));
         using var fallback = generator is null ? new Generator(0, Device) : null;
-        return Finish(_network.ForwardPlain(InputMasking.Apply(Method, images, mask, Normalisation, BlurSigma, generator ?? fallback)));
+        return Finish(_network.ForwardPlain(InputMasking.Apply(Method, images, mask, _black, BlurSigma, generator ?? fallback)));
     }
 
     private static MaskedForwardResult Finish(MaskedForwardResult result) =>
@@ -71,7 +71,6 @@ public sealed class MaskedClassifier : IDisposable
     public void Dispose()
     {
         _network.Dispose();
-        _mean.Dispose();
-        _std.Dispose();
+        _black.Dispose();
     }
 }

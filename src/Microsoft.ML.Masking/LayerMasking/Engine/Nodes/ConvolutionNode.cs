@@ -70,13 +70,13 @@ internal sealed class ConvolutionNode : GraphNode
 
     private Tensor Convolve(Tensor x) => F.conv2d(x, _conv.weight!, _conv.bias, _stride, _padding, _dilation, _conv.groups);
 
-    private Tensor Normalise(Tensor x) =>
+    private Tensor BatchNormalize(Tensor x) =>
         F.batch_norm(x, _norm!.running_mean!, _norm.running_var!, _norm.weight, _norm.bias, training: false, momentum: 0, eps: _norm.eps);
 
     public override Tensor Plain(Tensor x)
     {
         var y = Convolve(x);
-        return _norm is null ? y : Normalise(y);
+        return _norm is null ? y : BatchNormalize(y);
     }
 
     public override MaskedActivation Reference(MaskedActivation input, MaskAlgebra masks)
@@ -86,7 +86,7 @@ internal sealed class ConvolutionNode : GraphNode
         var outMask = MaskAlgebra.MaxPoolMask(keep, _kernel, _stride, _padding, _dilation);
         var y = Convolve(padded) * outMask;
         if (_norm is not null)
-            y = Normalise(y * outMask) * outMask;
+            y = BatchNormalize(y * outMask) * outMask;
         return new MaskedActivation(y, masks.Adopt(outMask), clean: true);
     }
 
@@ -105,7 +105,7 @@ internal sealed class ConvolutionNode : GraphNode
         }
         var y = _fold
             ? F.conv2d(x, _foldedWeight!, _foldedBias, _stride, _padding, _dilation, _conv.groups)
-            : _norm is null ? Convolve(x) : Normalise(Convolve(x));
+            : _norm is null ? Convolve(x) : BatchNormalize(Convolve(x));
         return new MaskedActivation(y, masks.Pool(mask, _kernel, _stride, _padding, _dilation), clean: false);
     }
 }

@@ -1,0 +1,79 @@
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Masking.Core;
+
+/// <summary>
+/// Per-channel normalisation <c>(x − Mean[c]) / StandardDeviation[c]</c>, the input convention of a network.
+/// ExtractPixels applies one offset and scale to every channel, so components that feed a network store this and
+/// apply it themselves. After normalisation 0 is the data set's mean colour ("grey"), and pixel value 0 ("black")
+/// is −Mean/StandardDeviation.
+/// </summary>
+public sealed class ChannelNormalization
+{
+    /// <summary>Creates a normalisation; both lists need one value per channel and every deviation must be positive.</summary>
+    public ChannelNormalization(IReadOnlyList<float> mean, IReadOnlyList<float> standardDeviation)
+    {
+        ArgumentNullException.ThrowIfNull(mean);
+        ArgumentNullException.ThrowIfNull(standardDeviation);
+        if (mean.Count == 0 || mean.Count != standardDeviation.Count)
+            throw new ArgumentException($"Channel normalization needs one mean and one standard deviation per channel; got {mean.Count} and {standardDeviation.Count}.");
+        if (mean.Any(m => !float.IsFinite(m)) || standardDeviation.Any(s => !(s > 0) || !float.IsFinite(s)))
+            throw new ArgumentException("Channel means must be finite and standard deviations finite and positive.");
+        Mean = mean.ToArray();
+        StandardDeviation = standardDeviation.ToArray();
+    }
+
+    /// <summary>Mean of each channel, in input units.</summary>
+    public IReadOnlyList<float> Mean { get; }
+
+    /// <summary>Standard deviation of each channel, in input units.</summary>
+    public IReadOnlyList<float> StandardDeviation { get; }
+
+    /// <summary>Number of channels.</summary>
+    public int Channels => Mean.Count;
+
+    /// <summary>No normalization: mean 0 and deviation 1 for each of <paramref name="channels"/> channels.</summary>
+    public static ChannelNormalization Identity(int channels) =>
+        new(new float[channels], Enumerable.Repeat(1f, channels).ToArray());
+
+    /// <summary>ImageNet's statistics for pixels in 0–1 (torchvision's pretrained models).</summary>
+    public static ChannelNormalization ImageNet { get; } = new([0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]);
+
+    /// <summary>
+    /// The mean and standard deviation of each channel over all pixels of <paramref name="images"/> ([N, C, H, W]),
+    /// computed in double precision. A constant channel gets a deviation of 1.
+    /// </summary>
+    public static ChannelNormalization Measure(Tensor images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        using var scope = NewDisposeScope();
+        var perChannel = images.transpose(0, 1).reshape(images.shape[1], -1).to(ScalarType.Float64);
+        var means = perChannel.mean([1]).data<double>().Select(m => (float)m).ToArray();
+        var deviations = perChannel.std(1, unbiased: false).data<double>().Select(s => s > 1e-12 ? (float)s : 1f).ToArray();
+        return new ChannelNormalization(means, deviations);
+    }
+
+    /// <summary>Throws unless this normalization has exactly <paramref name="channels"/> channels.</summary>
+    public void EnsureChannels(int channels)
+    {
+        if (channels != Channels)
+            throw new ArgumentException($"The normalization has {Channels} channels; the images have {channels}.");
+    }
+
+    /// <summary>Normalizes a batch [N, C, H, W] (a new tensor on the batch's device).</summary>
+    public Tensor Apply(Tensor images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        if (images.dim() != 4)
+            throw new ArgumentException($"Expected images [N, {Channels}, H, W]; got [{string.Join(", ", images.shape)}].");
+        EnsureChannels((int)images.shape[1]);
+        using var scope = NewDisposeScope();
+        return images.sub(Statistic(Mean, images.device)).div_(Statistic(StandardDeviation, images.device)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Black (pixel value 0) after normalization, per channel, shaped [1, C, 1, 1].</summary>
+    public Tensor Black(Device device) =>
+        tensor(Mean.Zip(StandardDeviation, (m, s) => -m / s).ToArray(), device: device).view(1, -1, 1, 1);
+
+    private static Tensor Statistic(IReadOnlyList<float> values, Device device) => tensor(values.ToArray(), device: device).view(1, -1, 1, 1);
+}
