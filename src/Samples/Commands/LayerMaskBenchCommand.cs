@@ -19,7 +19,7 @@ public sealed class LayerMaskBenchCommand : ISampleCommand
     public string Name => "layer-mask-bench";
 
     /// <inheritdoc/>
-    public string Summary => "masked/plain forward time (ResNet-18 64px, ResNet-50 224px) and pipeline/raw throughput; --out DIR [--rounds N]";
+    public string Summary => "masked/plain forward time (ResNet-18 64px, ResNet-50 224px) and pipeline/raw throughput; --out DIR [--rounds N] [--batch N] [--only resnet18,resnet50,pipeline]";
 
     /// <inheritdoc/>
     public int Run(SampleArguments args)
@@ -27,6 +27,7 @@ public sealed class LayerMaskBenchCommand : ISampleCommand
         var outDir = args.String("out", "out/bench");
         int rounds = args.Int("rounds", 5);
         int batch = args.Int("batch", 32);
+        var parts = args.String("only", "resnet18,resnet50,pipeline").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         args.EnsureAllUsed();
         Directory.CreateDirectory(outDir);
 
@@ -37,10 +38,13 @@ public sealed class LayerMaskBenchCommand : ISampleCommand
             ["batch"] = batch,
             ["rounds"] = rounds,
         };
-        report["resnet18_64"] = MeasureForward("ResNet-18 64x64", ResNetArchitecture.ResNet18(numClasses: 1000), 64, patch: 8, batch, rounds);
-        report["resnet50_224"] = MeasureForward("ResNet-50 224x224", ResNetArchitecture.ResNet50(numClasses: 1000), 224, patch: 16, batch, rounds);
-        foreach (var (key, value) in PipelineBenchmark.Measure(batch, rounds))
-            report[key] = value;
+        if (parts.Contains("resnet18"))
+            report["resnet18_64"] = MeasureForward("ResNet-18 64x64", ResNetArchitecture.ResNet18(numClasses: 1000), 64, patch: 8, batch, rounds);
+        if (parts.Contains("resnet50"))
+            report["resnet50_224"] = MeasureForward("ResNet-50 224x224", ResNetArchitecture.ResNet50(numClasses: 1000), 224, patch: 16, batch, rounds);
+        if (parts.Contains("pipeline"))
+            foreach (var (key, value) in PipelineBenchmark.Measure(batch, rounds))
+                report[key] = value;
 
         var path = Path.Combine(outDir, "layer-mask-bench.json");
         var json = report.ToJsonString(new JsonSerializerOptions { WriteIndented = true });

@@ -64,7 +64,9 @@ public sealed class LayerMaskedNetwork : IDisposable
         var mask = KeepMask.Normalize(images, keep);
         using var masks = new MaskAlgebra();
         // where(), not a product: removed pixels may hold anything, even NaN, without reaching the output.
-        var start = new MaskedActivation(ChannelsLast.Of(where(mask.gt(0), images, 0f)), masks.Root(mask), clean: true);
+        // The input stays in the caller's layout: padding a 3-channel image is faster channels-first, and the first
+        // convolution's channels-last weights switch the layout for everything after it.
+        var start = new MaskedActivation(where(mask.gt(0), images, 0f), masks.Root(mask), clean: true);
         // A network that ends on a spatial map (no global pool) hands it out zeroed where removed, as the reference does.
         var body = _body.Fast(start, masks, inputShared: false).CleanValues();
         return Finish(body);

@@ -49,6 +49,13 @@ internal sealed class MaskAlgebra : IDisposable
     /// <summary>Max-pools a mask; padding counts as removed (max-pool pads with −∞).</summary>
     public static Tensor MaxPoolMask(Tensor mask, long[] kernel, long[] stride, long[] padding, long[] dilation)
     {
+        // For a 0/1 mask the max of a window is "its sum is positive", and libtorch's average pool is several
+        // times faster than its max pool on one channel; zero padding never makes a sum positive.
+        if (dilation.All(d => d == 1) && padding.Zip(kernel, (p, k) => p <= k / 2).All(x => x))
+        {
+            using var sums = F.avg_pool2d(mask, kernel, stride, padding, ceil_mode: false, count_include_pad: true, divisor_override: 1);
+            return sums.gt(0).to(mask.dtype);
+        }
         // max_pool2d rejects padding above half the kernel, which a dilated convolution may have; zeros are
         // equivalent for a 0/1 mask because every window still holds at least one real position or is all padding.
         if (padding.Zip(kernel, (p, k) => p > k / 2).Any(x => x))
@@ -62,7 +69,8 @@ internal sealed class MaskAlgebra : IDisposable
     /// <summary>The AND of two masks; when it equals one of them, that one (and its memoised results) is reused.</summary>
     public MaskHandle And(MaskHandle a, MaskHandle b)
     {
-        if (a.Id == b.Id) return a;
+        if (a.Id == b.Id || b.AllKept) return a;
+        if (a.AllKept) return b;
         var key = (a.Id, $"and{b.Id}");
         if (_derived.TryGetValue(key, out var known)) return known;
         var product = a.Tensor.mul(b.Tensor);
@@ -90,7 +98,7 @@ internal sealed class MaskAlgebra : IDisposable
             for (int t = 0; t < iterations; t++)
             {
                 var count = NeighbourPadding.BoxSum(m);
-                coefficients[t] = Own((1 - m).div_(count + PaddingEpsilon));
+                coefficients[t] = Own(NeighbourPadding.Removed(m).div_(count.add(PaddingEpsilon)));
                 m = m.add(count).clamp_(0, 1);
             }
         }

@@ -19,4 +19,23 @@ internal sealed class MaskHandle
 
     /// <summary>The mask values (0 or 1), float, on the network's device.</summary>
     public Tensor Tensor { get; }
+
+    private bool? _allKept;
+
+    /// <summary>
+    /// True when every position of every image is kept. Deep in a network the mask has usually grown to cover
+    /// everything; then neighbour padding has nothing to fill and masking nothing to zero.
+    /// </summary>
+    public bool AllKept
+    {
+        get
+        {
+            if (_allKept is null)
+            {
+                using var smallest = Tensor.min();
+                _allKept = smallest.item<float>() == 1f;
+            }
+            return _allKept.Value;
+        }
+    }
 }

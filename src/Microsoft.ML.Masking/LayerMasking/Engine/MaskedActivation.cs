@@ -34,5 +34,5 @@ internal sealed class MaskedActivation
     /// <summary>Values zeroed at removed positions (multiplies in place when they are not yet).</summary>
     /// <remarks>In place is safe: every tensor reaching here was made by the network, never the caller's input,
     /// and the only other reader (a residual identity) is itself masked by a subset of this mask later.</remarks>
-    public Tensor CleanValues() => Clean || Mask is null ? Values : Values.mul_(Mask.Tensor);
+    public Tensor CleanValues() => Clean || Mask is null || Mask.AllKept ? Values : Values.mul_(Mask.Tensor);
 }

@@ -31,11 +31,14 @@ public static class NeighbourPadding
         {
             var num = BoxSum(x);
             var den = BoxSum(m);
-            x = x + (1 - m) * (num / (den + MaskAlgebra.PaddingEpsilon));
+            x = x + Removed(m) * (num / (den + MaskAlgebra.PaddingEpsilon));
             m = (m + den).clamp(0, 1);
         }
         return x.MoveToOuterDisposeScope();
     }
+
+    /// <summary>1 − m, written as −m + 1 because TorchSharp's scalar-minus-tensor operator is far slower.</summary>
+    internal static Tensor Removed(Tensor m) => m.neg().add_(1);
 
     /// <summary>
     /// Fills every removed position, growing inwards from the kept region until nothing is left (at most
@@ -51,11 +54,11 @@ public static class NeighbourPadding
         for (long i = 0; i < limit; i++)
         {
             // Stop once each image is either complete or has nothing to grow from.
-            var perImage = m.amax([1, 2, 3]).mul(1 - m.amin([1, 2, 3]));
+            var perImage = m.amax([1, 2, 3]).mul(Removed(m.amin([1, 2, 3])));
             if (perImage.sum().item<float>() == 0) break;
             var num = BoxSum(x);
             var den = BoxSum(m);
-            x = x + (1 - m) * (num / (den + MaskAlgebra.PaddingEpsilon));
+            x = x + Removed(m) * (num / (den + MaskAlgebra.PaddingEpsilon));
             m = (m + den).clamp(0, 1);
         }
         return x.MoveToOuterDisposeScope();

@@ -95,7 +95,7 @@ internal sealed class ConvolutionNode : GraphNode
         var mask = input.Mask!;
         bool readsNeighbours = _kernel[0] > 1 || _kernel[1] > 1;
         var x = readsNeighbours ? input.CleanValues() : input.Values;
-        if (FastIterations > 0)
+        if (FastIterations > 0 && !mask.AllKept)
         {
             var coefficients = masks.PaddingCoefficients(mask, FastIterations);
             // First step out of place (the input may be a residual identity), the rest in place.
