@@ -1,5 +1,3 @@
-using Microsoft.ML.Data;
-
 namespace Microsoft.ML.Masking.Tests.FreshProcess;
 
 /// <summary>
@@ -16,18 +14,7 @@ internal static class LayerMaskScoring
         var model = ml.Model.Load(modelPath, out _);
         var masks = MaskedImageRows.ReadMasks(masksPath);
         var data = MaskedImageRows.Load(ml, MaskedImageRows.ForFolder(imageFolder, masks), masks[0].Length);
-        var scored = model.Transform(data);
-        using var output = new BinaryWriter(File.Create(outputPath));
-        var column = scored.Schema["Score"];
-        using var cursor = scored.GetRowCursor([column]);
-        var getter = cursor.GetGetter<VBuffer<float>>(column);
-        VBuffer<float> score = default;
-        while (cursor.MoveNext())
-        {
-            getter(ref score);
-            foreach (var value in score.DenseValues())
-                output.Write(value);
-        }
+        SavedModelScoring.WriteScores(model.Transform(data), outputPath);
         return 0;
     }
 }

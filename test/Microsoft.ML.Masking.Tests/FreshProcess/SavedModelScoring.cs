@@ -28,23 +28,26 @@ internal static class SavedModelScoring
 
         var images = Directory.GetFiles(imageFolder, "*.png").Order(StringComparer.Ordinal)
             .Select(p => new ImageInput { ImagePath = Path.GetFileName(p) }).ToArray();
-        var scored = model.Transform(ml.Data.LoadFromEnumerable(images));
-        var column = scored.Schema[ScoreColumn];
-        using (var output = new BinaryWriter(File.Create(outputPath)))
-        using (var cursor = scored.GetRowCursor([column]))
-        {
-            var getter = cursor.GetGetter<VBuffer<float>>(column);
-            VBuffer<float> score = default;
-            while (cursor.MoveNext())
-            {
-                getter(ref score);
-                foreach (var value in score.DenseValues())
-                    output.Write(value);
-            }
-        }
+        WriteScores(model.Transform(ml.Data.LoadFromEnumerable(images)), outputPath);
         Console.WriteLine($"library-loaded-before-load={loadedBefore}");
         Console.WriteLine($"library-loaded-after-load={loadedAfter}");
         return 0;
+    }
+
+    /// <summary>Writes every row's <see cref="ScoreColumn"/> vector as raw little-endian floats, row after row.</summary>
+    public static void WriteScores(IDataView scored, string outputPath)
+    {
+        var column = scored.Schema[ScoreColumn];
+        using var output = new BinaryWriter(File.Create(outputPath));
+        using var cursor = scored.GetRowCursor([column]);
+        var getter = cursor.GetGetter<VBuffer<float>>(column);
+        VBuffer<float> score = default;
+        while (cursor.MoveNext())
+        {
+            getter(ref score);
+            foreach (var value in score.DenseValues())
+                output.Write(value);
+        }
     }
 
     private static bool IsLoaded(string name) =>
