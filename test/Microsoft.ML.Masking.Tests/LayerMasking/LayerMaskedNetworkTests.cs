@@ -13,6 +13,7 @@ public sealed class LayerMaskedNetworkTests
     [
         ["resnet-basic-small-stem", 32],
         ["resnet-bottleneck", 64],
+        ["resnext-grouped-small-stem", 32],
         ["torchvision-resnet18", 64],
         ["torchvision-resnet50", 64],
         ["plain-stack", 32],
@@ -22,6 +23,7 @@ public sealed class LayerMaskedNetworkTests
     {
         "resnet-basic-small-stem" => SmallBasic(),
         "resnet-bottleneck" => SmallBottleneck(),
+        "resnext-grouped-small-stem" => SmallGrouped(),
         "torchvision-resnet18" => TorchVisionResNet18(),
         "torchvision-resnet50" => TorchVisionResNet50(),
         "plain-stack" => PlainStack(),

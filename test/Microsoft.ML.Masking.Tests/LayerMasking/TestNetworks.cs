@@ -37,6 +37,10 @@ internal static class TestNetworks
     public static ResNet SmallBottleneck() => WithRandomBatchNorm(
         new ResNet(new ResNetArchitecture { Block = ResidualBlockKind.Bottleneck, Layers = [2, 1, 2], BaseWidth = 8, NumClasses = 7 }, seed: 2), 12);
 
+    /// <summary>A ResNeXt-style net: grouped 3×3 bottleneck convolutions.</summary>
+    public static ResNet SmallGrouped() => WithRandomBatchNorm(
+        new ResNet(new ResNetArchitecture { Block = ResidualBlockKind.Bottleneck, Layers = [1, 1], BaseWidth = 16, Groups = 2, WidthPerGroup = 64, NumClasses = 4, SmallImageStem = true }, seed: 3), 16);
+
     public static nn.Module TorchVisionResNet18() => WithRandomBatchNorm(torchvision.models.resnet18(num_classes: 6), 13);
 
     public static nn.Module TorchVisionResNet50() => WithRandomBatchNorm(torchvision.models.resnet50(num_classes: 4), 14);
