@@ -61,7 +61,12 @@ public sealed record ResNetArchitecture
             throw new ArgumentException("Basic blocks support only Groups = 1 and WidthPerGroup = 64 (as in torchvision).");
     }
 
+    /// <summary>Kernel width of the first convolution: 3 with <see cref="SmallImageStem"/>, 7 otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int StemKernelSize => SmallImageStem ? 3 : 7;
+
     /// <summary>Channels of the final feature vector (the input of the classifier).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public int FeatureChannels => BaseWidth * (1 << (Layers.Length - 1)) * (Block == ResidualBlockKind.Bottleneck ? 4 : 1);
 
     /// <summary>Serialises to JSON.</summary>
