@@ -92,8 +92,9 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
                     break;
                 case Linear l:
                     double bound = 1.0 / Math.Sqrt(l.in_features);
-                    nn.init.uniform_(l.weight, -bound, bound, generator);
-                    nn.init.uniform_(l.bias!, -bound, bound, generator);
+                    // Tensor.uniform_, not nn.init.uniform_: TorchSharp 0.107's nn.init.uniform_ ignores the generator.
+                    l.weight.uniform_(-bound, bound, generator);
+                    l.bias!.uniform_(-bound, bound, generator);
                     break;
             }
         }
