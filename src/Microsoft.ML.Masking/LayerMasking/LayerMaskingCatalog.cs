@@ -1,6 +1,7 @@
 using Microsoft.ML.Masking.Internal;
 using Microsoft.ML.Masking.LayerMasking;
 using Microsoft.ML.Masking.Models;
+using Microsoft.ML.Masking.Training;
 using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML;
@@ -40,4 +41,39 @@ public static class LayerMaskingCatalog
             ScoreColumnName = scoreColumnName,
             Method = method,
         });
+
+    /// <summary>
+    /// Scores images with the removed pixels taken out, using a classifier trained with
+    /// <c>mlContext.MulticlassClassification.Trainers.ResNet</c>: its network (in place), normalization, image size
+    /// and class names, so the output also has a PredictedLabel that <c>MulticlassClassification.Evaluate</c> accepts.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="classifier">The trained classifier.</param>
+    /// <param name="maskColumnName">H×W float vector column of 0s and 1s.</param>
+    /// <param name="method">How removed pixels are taken out.</param>
+    /// <param name="maskMarksRemoved">True when 1 in the mask means "remove" (an object segmentation), false when it means "keep".</param>
+    /// <param name="scoreColumnName">Output column of class probabilities.</param>
+    /// <param name="predictedLabelColumnName">Output key column of the top class.</param>
+    public static LayerMaskingEstimator LayerMask(this TransformsCatalog catalog, ResNetClassificationTransformer classifier,
+        string maskColumnName = "Mask", MaskingMethod method = MaskingMethod.LayerMasking, bool maskMarksRemoved = false,
+        string scoreColumnName = "Score", string predictedLabelColumnName = "PredictedLabel")
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        return catalog.LayerMask(new LayerMaskingOptions
+        {
+            Model = classifier.ResNet,
+            ImageColumnName = classifier.ImageColumnName,
+            ImageChannels = classifier.ImageShape.Channels,
+            ImageHeight = classifier.ImageShape.Height,
+            ImageWidth = classifier.ImageShape.Width,
+            ChannelMean = classifier.Normalization.Mean.ToArray(),
+            ChannelStd = classifier.Normalization.StandardDeviation.ToArray(),
+            ClassNames = classifier.ClassNames,
+            MaskColumnName = maskColumnName,
+            MaskMarksRemoved = maskMarksRemoved,
+            Method = method,
+            ScoreColumnName = scoreColumnName,
+            PredictedLabelColumnName = predictedLabelColumnName,
+        });
+    }
 }

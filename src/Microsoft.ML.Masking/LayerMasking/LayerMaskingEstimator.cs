@@ -41,7 +41,10 @@ public sealed class LayerMaskingEstimator : IEstimator<LayerMaskingTransformer>
             o.ImageColumnName, o.MaskColumnName, o.ScoreColumnName, o.FeaturesColumnName,
             o.ImageChannels, o.ImageHeight, o.ImageWidth, o.Method,
             o.ChannelMean ?? new float[o.ImageChannels], o.ChannelStd ?? Enumerable.Repeat(1f, o.ImageChannels).ToArray(),
-            o.BlurSigma, o.NoiseSeed, o.OutputLogits, o.BatchSize, model.Architecture);
+            o.BlurSigma, o.NoiseSeed, o.OutputLogits, o.BatchSize, model.Architecture,
+            o.MaskMarksRemoved, o.ClassNames?.ToArray(), o.PredictedLabelColumnName);
+        if (o.ClassNames is not null && o.ClassNames.Count != model.Architecture.NumClasses)
+            throw new ArgumentException($"ClassNames has {o.ClassNames.Count} names but the network has {model.Architecture.NumClasses} classes.", nameof(LayerMaskingOptions.ClassNames));
         return new LayerMaskingTransformer(_env, settings, model);
     }
 
@@ -54,6 +57,8 @@ public sealed class LayerMaskingEstimator : IEstimator<LayerMaskingTransformer>
         var outputs = new List<SchemaShape.Column> { SchemaShapeColumns.FloatVector(_options.ScoreColumnName) };
         if (_options.FeaturesColumnName is not null)
             outputs.Add(SchemaShapeColumns.FloatVector(_options.FeaturesColumnName));
+        if (_options.ClassNames is not null)
+            outputs.Add(SchemaShapeColumns.Key(_options.PredictedLabelColumnName));
         return SchemaShapeColumns.Append(inputSchema, outputs);
     }
 

@@ -19,6 +19,21 @@ public sealed class LayerMaskingOptions
     /// <summary>Optional output column of the penultimate features (what enters the final linear layer). Default: null (not produced).</summary>
     public string? FeaturesColumnName { get; set; }
 
+    /// <summary>
+    /// True when the mask column marks the pixels to <em>remove</em> (1 = remove), as an object segmentation does;
+    /// false when it marks the pixels to keep. Default: false.
+    /// </summary>
+    public bool MaskMarksRemoved { get; set; }
+
+    /// <summary>
+    /// Class names in score order. When set, a key-typed <see cref="PredictedLabelColumnName"/> column with these
+    /// key values is added, so <c>mlContext.MulticlassClassification.Evaluate</c> accepts the output. Default: null.
+    /// </summary>
+    public IReadOnlyList<string>? ClassNames { get; set; }
+
+    /// <summary>Output column of the top class (only with <see cref="ClassNames"/>). Default: "PredictedLabel".</summary>
+    public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
+
     /// <summary>Image channels. Default: 3.</summary>
     public int ImageChannels { get; set; } = 3;
 

@@ -33,7 +33,8 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
     internal sealed record Settings(
         string ImageColumnName, string MaskColumnName, string ScoreColumnName, string? FeaturesColumnName,
         int ImageChannels, int ImageHeight, int ImageWidth, MaskingMethod Method, float[] ChannelMean, float[] ChannelStd,
-        double BlurSigma, int NoiseSeed, bool OutputLogits, int BatchSize, ResNetArchitecture Architecture);
+        double BlurSigma, int NoiseSeed, bool OutputLogits, int BatchSize, ResNetArchitecture Architecture,
+        bool MaskMarksRemoved, string[]? ClassNames, string PredictedLabelColumnName);
 
     internal LayerMaskingTransformer(IHostEnvironment env, Settings settings, ResNet model)
         : base(env, nameof(LayerMaskingTransformer), Inputs(settings), Outputs(settings), settings.BatchSize)
@@ -71,6 +72,8 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
         var outputs = new List<BatchOutputColumn> { BatchOutputColumn.FloatVector(s.ScoreColumnName, s.Architecture.NumClasses) };
         if (s.FeaturesColumnName is not null)
             outputs.Add(BatchOutputColumn.FloatVector(s.FeaturesColumnName, s.Architecture.FeatureChannels));
+        if (s.ClassNames is not null)
+            outputs.Add(BatchOutputColumn.Key(s.PredictedLabelColumnName, s.ClassNames));
         return outputs.ToArray();
     }
 
@@ -96,21 +99,25 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
     {
         var s = _settings;
         var pixels = inputs[0].ToTensor(rowCount, [s.ImageChannels, s.ImageHeight, s.ImageWidth], _device);
-        var keep = inputs[1].ToTensor(rowCount, [s.ImageHeight, s.ImageWidth], _device);
+        var mask = inputs[1].ToTensor(rowCount, [s.ImageHeight, s.ImageWidth], _device);
         if (!isfinite(pixels).all().item<bool>())
             throw new InvalidOperationException($"Column '{s.ImageColumnName}' holds NaN or infinite pixel values; layer masking needs finite pixels (remove the rows or fix the images).");
-        if (keep.ne(0).logical_and_(keep.ne(1)).any().item<bool>())
+        var nonBinary = mask.ne(0).logical_and_(mask.ne(1));
+        if (nonBinary.any().item<bool>())
         {
-            float bad = keep.masked_select(keep.ne(0).logical_and_(keep.ne(1)))[0].item<float>();
-            throw new InvalidOperationException($"Column '{s.MaskColumnName}' must hold only 0 (removed) and 1 (kept); found {bad}. Threshold soft masks before this transform.");
+            float bad = mask.masked_select(nonBinary)[0].item<float>();
+            throw new InvalidOperationException($"Column '{s.MaskColumnName}' must hold only 0 and 1; found {bad}. Threshold soft masks before this transform.");
         }
+        var keep = s.MaskMarksRemoved ? mask.neg().add_(1) : mask;
         using var generator = new Generator((ulong)s.NoiseSeed, _device);
         var result = _classifier.Forward(pixels, keep, generator);
-        var score = outputs[0];
+        var score = outputs[s.ScoreColumnName];
         if (score.IsActive)
             score.CopyFrom(s.OutputLogits ? result.Logits : result.Logits.softmax(1), rowCount);
-        if (outputs.Count > 1 && outputs[1].IsActive)
-            outputs[1].CopyFrom(result.Features!, rowCount);
+        if (s.FeaturesColumnName is not null && outputs[s.FeaturesColumnName] is { IsActive: true } features)
+            features.CopyFrom(result.Features!, rowCount);
+        if (s.ClassNames is not null && outputs[s.PredictedLabelColumnName] is { IsActive: true } predicted)
+            predicted.CopyKeysFrom(result.Logits.argmax(1), rowCount);
     }
 
     /// <summary>Releases the derived tensors (folded weights); the model itself is not disposed.</summary>
