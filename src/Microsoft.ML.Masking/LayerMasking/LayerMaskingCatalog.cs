@@ -67,7 +67,7 @@ public static class LayerMaskingCatalog
             ImageHeight = classifier.ImageShape.Height,
             ImageWidth = classifier.ImageShape.Width,
             ChannelMean = classifier.Normalization.Mean.ToArray(),
-            ChannelStd = classifier.Normalization.StandardDeviation.ToArray(),
+            ChannelStandardDeviation = classifier.Normalization.StandardDeviation.ToArray(),
             ClassNames = classifier.ClassNames,
             MaskColumnName = maskColumnName,
             MaskMarksRemoved = maskMarksRemoved,

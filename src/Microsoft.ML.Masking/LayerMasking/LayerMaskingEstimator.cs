@@ -40,7 +40,7 @@ public sealed class LayerMaskingEstimator : IEstimator<LayerMaskingTransformer>
         var settings = new LayerMaskingTransformer.Settings(
             o.ImageColumnName, o.MaskColumnName, o.ScoreColumnName, o.FeaturesColumnName,
             o.ImageChannels, o.ImageHeight, o.ImageWidth, o.Method,
-            o.ChannelMean ?? new float[o.ImageChannels], o.ChannelStd ?? Enumerable.Repeat(1f, o.ImageChannels).ToArray(),
+            o.ChannelMean ?? new float[o.ImageChannels], o.ChannelStandardDeviation ?? Enumerable.Repeat(1f, o.ImageChannels).ToArray(),
             o.BlurSigma, o.NoiseSeed, o.OutputLogits, o.BatchSize, model.Architecture,
             o.MaskMarksRemoved, o.ClassNames?.ToArray(), o.PredictedLabelColumnName);
         if (o.ClassNames is not null && o.ClassNames.Count != model.Architecture.NumClasses)
@@ -80,8 +80,8 @@ public sealed class LayerMaskingEstimator : IEstimator<LayerMaskingTransformer>
         if (o.ImageWidth < 1) throw new ArgumentOutOfRangeException(nameof(o.ImageWidth), o.ImageWidth, "set the image width in pixels");
         if (o.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(o.BatchSize), o.BatchSize, "must be at least 1");
         if (!(o.BlurSigma > 0)) throw new ArgumentOutOfRangeException(nameof(o.BlurSigma), o.BlurSigma, "must be positive");
-        if (o.ChannelMean is not null || o.ChannelStd is not null)
-            new ChannelNormalization(o.ChannelMean ?? new float[o.ImageChannels], o.ChannelStd ?? Enumerable.Repeat(1f, o.ImageChannels).ToArray()).EnsureChannels(o.ImageChannels);
+        if (o.ChannelMean is not null || o.ChannelStandardDeviation is not null)
+            new ChannelNormalization(o.ChannelMean ?? new float[o.ImageChannels], o.ChannelStandardDeviation ?? Enumerable.Repeat(1f, o.ImageChannels).ToArray()).EnsureChannels(o.ImageChannels);
         if (o.Model is null)
         {
             if (o.WeightsPath is null || o.Architecture is null)

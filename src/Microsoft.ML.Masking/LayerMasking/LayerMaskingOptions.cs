@@ -54,7 +54,7 @@ public sealed class LayerMaskingOptions
     public float[]? ChannelMean { get; set; }
 
     /// <summary>Per-channel standard deviation the centred pixels are divided by. Default: null (one for every channel).</summary>
-    public float[]? ChannelStd { get; set; }
+    public float[]? ChannelStandardDeviation { get; set; }
 
     /// <summary>σ in pixels of <see cref="MaskingMethod.Blur"/>. Default: 4.</summary>
     public double BlurSigma { get; set; } = 4.0;

@@ -32,7 +32,7 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
     /// <summary>What is saved besides the weights: everything needed to rebuild the transformer.</summary>
     internal sealed record Settings(
         string ImageColumnName, string MaskColumnName, string ScoreColumnName, string? FeaturesColumnName,
-        int ImageChannels, int ImageHeight, int ImageWidth, MaskingMethod Method, float[] ChannelMean, float[] ChannelStd,
+        int ImageChannels, int ImageHeight, int ImageWidth, MaskingMethod Method, float[] ChannelMean, float[] ChannelStandardDeviation,
         double BlurSigma, int NoiseSeed, bool OutputLogits, int BatchSize, ResNetArchitecture Architecture,
         bool MaskMarksRemoved, string[]? ClassNames, string PredictedLabelColumnName);
 
@@ -43,7 +43,7 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
         Model = model;
         _device = HostDevice.Resolve(env);
         model.to(_device);
-        _classifier = new MaskedClassifier(model, settings.Method, new ChannelNormalization(settings.ChannelMean, settings.ChannelStd), settings.BlurSigma, _device);
+        _classifier = new MaskedClassifier(model, settings.Method, new ChannelNormalization(settings.ChannelMean, settings.ChannelStandardDeviation), settings.BlurSigma, _device);
     }
 
     /// <summary>The network (shared with whoever supplied it, not a copy).</summary>

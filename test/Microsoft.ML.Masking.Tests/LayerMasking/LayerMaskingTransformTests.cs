@@ -65,7 +65,7 @@ public sealed class LayerMaskingTransformTests
         ImageHeight = Side,
         ImageWidth = Side,
         ChannelMean = Mean,
-        ChannelStd = Std,
+        ChannelStandardDeviation = Std,
         Method = method,
         BatchSize = batchSize,
         FeaturesColumnName = "Features",
@@ -209,7 +209,7 @@ public sealed class LayerMaskingTransformTests
         Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.LayerMask(new LayerMaskingOptions { ImageHeight = Side, ImageWidth = Side }));
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.LayerMask(new LayerMaskingOptions { Model = SmallBasic() }));
         var badStd = Options(SmallBasic());
-        badStd.ChannelStd = [1f, 0f, 1f];
+        badStd.ChannelStandardDeviation = [1f, 0f, 1f];
         Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.LayerMask(badStd));
     }
 
