@@ -77,11 +77,11 @@ public sealed partial class ResNetTrainer : IEstimator<ResNetClassificationTrans
             LabeledImageReader.CheckSameSchema(training, validation, o.ImageColumnName, o.LabelColumnName);
 
         var normalization = o.Normalization ?? ChannelNormalization.Measure(training.Images);
-        channel.Info($"Channel normalisation: mean [{string.Join(", ", normalization.Mean.Select(F))}], " +
+        channel.Info($"Channel normalization: mean [{string.Join(", ", normalization.Mean.Select(F))}], " +
                      $"standard deviation [{string.Join(", ", normalization.StandardDeviation.Select(F))}].");
 
         using var progress = _host.StartProgressChannel("ResNet training");
-        var engine = new ResNetTrainingEngine(o, HostDevice.Resolve(_host), message => channel.Info(message), report =>
+        var engine = new ResNetTrainingEngine(o, HostDevice.Resolve(_host), message => channel.Info(message), message => channel.Trace(message), report =>
         {
             channel.Info(Describe(report, o.Epochs));
             progress.Checkpoint(report.TrainingLoss, report.TrainingAccuracy, report.ImagesPerSecond, report.Epoch);

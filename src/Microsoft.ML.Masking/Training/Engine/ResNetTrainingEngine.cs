@@ -19,13 +19,22 @@ internal sealed class ResNetTrainingEngine
     private readonly ResNetTrainer.Options _options;
     private readonly Device _device;
     private readonly Action<string> _log;
+    private readonly Action<string> _trace;
     private readonly Action<ResNetEpochReport> _epochFinished;
 
-    public ResNetTrainingEngine(ResNetTrainer.Options options, Device device, Action<string> log, Action<ResNetEpochReport> epochFinished)
+    /// <summary>Creates the engine.</summary>
+    /// <param name="options">The trainer's options.</param>
+    /// <param name="device">Where the network trains.</param>
+    /// <param name="log">Receives one-off messages (set-up, resume, early stop).</param>
+    /// <param name="trace">Receives in-epoch progress, about every tenth of an epoch.</param>
+    /// <param name="epochFinished">Receives each epoch's report.</param>
+    public ResNetTrainingEngine(ResNetTrainer.Options options, Device device, Action<string> log, Action<string> trace,
+        Action<ResNetEpochReport> epochFinished)
     {
         _options = options;
         _device = device;
         _log = log;
+        _trace = trace;
         _epochFinished = epochFinished;
     }
 
@@ -153,7 +162,10 @@ internal sealed class ResNetTrainingEngine
 
             lossSum += loss.item<float>() * batchSize;
             correct += logits.argmax(1).eq(labels).sum().item<long>();
-            Progress.Update(epoch + 1, _options.Epochs, batch + 1, batchesPerEpoch, lossSum / ((batch + 1) * batchSize));
+            double runningLoss = lossSum / ((batch + 1) * batchSize);
+            Progress.Update(epoch + 1, _options.Epochs, batch + 1, batchesPerEpoch, runningLoss);
+            if ((batch + 1) % Math.Max(1, batchesPerEpoch / 10) == 0 && batch + 1 < batchesPerEpoch)
+                _trace(FormattableString.Invariant($"Epoch {epoch + 1}/{_options.Epochs}: batch {batch + 1}/{batchesPerEpoch}, loss {runningLoss:F4}"));
         }
         double seen = (double)batchesPerEpoch * batchSize;
         return (lossSum / seen, correct / seen, learningRate);
