@@ -1,4 +1,5 @@
 using Microsoft.ML.Masking.Core.Persistence;
+using Microsoft.ML.Runtime;
 using Microsoft.ML.Masking.Tests.TestDoubles;
 using Microsoft.ML.Masking.Training;
 
@@ -29,7 +30,7 @@ public sealed class ResNetTrainerCheckpointTests
         string checkpoint = Path.Combine(TestFolders.Create(TestContext, "checkpoints"), "run.ckpt");
         using var cancel = new CancellationTokenSource();
         var interrupted = new MLContext(1);
-        interrupted.Log += (_, e) => { if (e.Message.Contains("Epoch 2/3", StringComparison.Ordinal)) cancel.Cancel(); };
+        interrupted.Log += (_, e) => { if (e.Kind == ChannelMessageKind.Info && e.RawMessage.StartsWith("Epoch 2/3: loss", StringComparison.Ordinal)) cancel.Cancel(); };
         var first = Options(interrupted);
         first.CheckpointPath = checkpoint;
         first.CancellationToken = cancel.Token;

@@ -153,14 +153,15 @@ public sealed class ResNetTrainerTests
     {
         var ml = new MLContext(1);
         var lines = new List<string>();
-        ml.Log += (_, e) => { if (e.Source.StartsWith(ResNetTrainer.RegistrationName, StringComparison.Ordinal)) lines.Add(e.Message); };
+        ml.Log += (_, e) => { if (e.Source.StartsWith(ResNetTrainer.RegistrationName, StringComparison.Ordinal)) lines.Add($"{e.Kind}: {e.RawMessage}"); };
 
         ml.MulticlassClassification.Trainers.ResNet(TrainingFixtures.TinyOptions()).Fit(TrainingFixtures.Shapes(ml, 96, seed: 9));
 
-        var epochs = lines.Where(l => l.Contains("Epoch ", StringComparison.Ordinal)).ToList();
+        var epochs = lines.Where(l => l.StartsWith("Info: Epoch ", StringComparison.Ordinal)).ToList();
         Assert.HasCount(2, epochs);
-        StringAssert.Contains(epochs[1], "Epoch 2/2: loss ");
+        StringAssert.StartsWith(epochs[1], "Info: Epoch 2/2: loss ");
         StringAssert.Contains(epochs[1], "images/s");
+        Assert.IsTrue(lines.Any(l => l.StartsWith("Trace: Epoch 1/2: batch ", StringComparison.Ordinal)), "in-epoch progress is traced");
     }
 
     [TestMethod]
