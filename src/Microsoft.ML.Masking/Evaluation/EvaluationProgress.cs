@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using Microsoft.ML.Runtime;
+
+namespace Microsoft.ML.Masking.Evaluation;
+
+/// <summary>
+/// Tells the user, through an ML.NET channel (visible with <c>mlContext.Log</c>), how far an evaluation is and
+/// how long is left, extrapolating from the time per image so far. At most one message every few seconds, plus
+/// the last.
+/// </summary>
+internal sealed class EvaluationProgress
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    private readonly IChannel _channel;
+    private readonly string _task;
+    private readonly long _totalRows;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private TimeSpan? _lastMessage;
+
+    public EvaluationProgress(IChannel channel, string task, long totalRows, string setting)
+    {
+        _channel = channel;
+        _task = task;
+        _totalRows = totalRows;
+        channel.Info($"{task}: {totalRows} images; {setting}.");
+    }
+
+    /// <summary>Records that <paramref name="rowsDone"/> images are finished.</summary>
+    public void Report(long rowsDone)
+    {
+        var elapsed = _clock.Elapsed;
+        bool last = rowsDone >= _totalRows;
+        if (!last && _lastMessage is { } previous && elapsed - previous < Interval)
+            return;
+        _lastMessage = elapsed;
+        if (last)
+        {
+            _channel.Info($"{_task}: {rowsDone} images in {Format(elapsed)}.");
+            return;
+        }
+        var left = TimeSpan.FromTicks((long)(elapsed.Ticks * (double)(_totalRows - rowsDone) / Math.Max(1, rowsDone)));
+        _channel.Info($"{_task}: {rowsDone}/{_totalRows} images ({100.0 * rowsDone / _totalRows:0}%), {Format(elapsed)} elapsed, about {Format(left)} left.");
+    }
+
+    private static string Format(TimeSpan t) =>
+        t.TotalHours >= 1 ? $"{(int)t.TotalHours}h {t.Minutes:00}m" : t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes}m {t.Seconds:00}s" : $"{t.TotalSeconds:0.0}s";
+}

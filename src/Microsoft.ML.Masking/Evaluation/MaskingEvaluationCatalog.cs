@@ -1,0 +1,116 @@
+using Microsoft.ML.Masking.Evaluation.Engine;
+using Microsoft.ML.Masking.Internal;
+using Microsoft.ML.Runtime;
+using TorchSharp;
+
+namespace Microsoft.ML.Masking.Evaluation;
+
+/// <summary>
+/// Evaluators of missingness bias: how a classifier behaves when parts of its input are removed, by layer masking
+/// and by the input-masking baselines. Get it with <c>mlContext.MaskingEvaluation()</c>. Each evaluator reads the
+/// data once, scores it in batches on the MLContext's device, and reports progress and time left through
+/// <c>mlContext.Log</c>.
+/// </summary>
+public sealed class MaskingEvaluationCatalog
+{
+    private readonly IHostEnvironment _env;
+
+    internal MaskingEvaluationCatalog(IHostEnvironment env) => _env = env ?? throw new ArgumentNullException(nameof(env));
+
+    /// <summary>
+    /// Feature-removal curves: for every fraction d of <see cref="FeatureRemovalOptions.Fractions"/>, removes that
+    /// fraction of each image's segments (in random or attribution order) with each masking method and reports
+    /// top-1 accuracy, the fraction of predictions unchanged from the whole image, and the class entropy of the
+    /// predictions. The network runs (images × repeats × fractions × methods) times.
+    /// </summary>
+    /// <param name="data">Rows with the image and label columns (and the segment or attribution column when the options use one).</param>
+    /// <param name="options">Network, methods, fractions, segments and order.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type or size (the message names it), or a setting is out of range.</exception>
+    public FeatureRemovalResult EvaluateFeatureRemoval(IDataView data, FeatureRemovalOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var geometry = options.ResolveGeometry(data.Schema);
+        var segmentation = options.Segmentation;
+        segmentation.Validate(geometry.Height, geometry.Width);
+        var reader = new EvaluationDataReader(data, options.ImageColumnName, options.LabelColumnName, geometry, ClassCount(options),
+            segmentsColumn: segmentation.Kind == SegmentationKind.Column ? segmentation.ColumnName : null,
+            attributionsColumn: options.Order == RemovalOrder.Random ? null : options.AttributionColumnName);
+        string setting = $"{options.Methods.Count} methods × {options.Fractions.Count} fractions × {options.Repeats} repeat(s), {Describe(segmentation)}, {options.Order} order";
+        return Run(reader, options, "Feature removal", setting, scorer => new FeatureRemovalEngine(scorer, geometry, ClassCount(options),
+            options.Fractions, segmentation, options.Order, options.Repeats, options.Seed));
+    }
+
+    /// <summary>
+    /// Mask-shape bias: on the images the network classifies correctly, the accuracy of each method with the
+    /// ground-truth object removed and with the same mask rolled by half the image in both axes (a broken shape of
+    /// the same area). See <see cref="ShapeBiasMetrics"/> for how to read it.
+    /// </summary>
+    /// <param name="data">Rows with the image, label and object-mask columns.</param>
+    /// <param name="options">Network, methods and columns.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type or size (the message names it).</exception>
+    public ShapeBiasResult EvaluateShapeBias(IDataView data, ShapeBiasOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var geometry = options.ResolveGeometry(data.Schema);
+        var reader = new EvaluationDataReader(data, options.ImageColumnName, options.LabelColumnName, geometry, ClassCount(options),
+            objectMasksColumn: options.ObjectMaskColumnName);
+        return Run(reader, options, "Shape bias", $"{options.Methods.Count} methods × 2 masks", scorer => new ShapeBiasEngine(scorer, geometry, options.Seed));
+    }
+
+    /// <summary>
+    /// Mask-colour dependence: removes the same random fraction of each image, paints it with each fill colour,
+    /// and measures how far the predictions move between colours, for the painted images themselves and for each
+    /// masking method applied to them. Layer masking never reads removed pixels, so its spread is zero.
+    /// </summary>
+    /// <param name="data">Rows with the image and label columns (and the segment column when the options use one).</param>
+    /// <param name="options">Network, methods, fraction, segments and fills.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type or size (the message names it).</exception>
+    public MaskColorDependenceResult EvaluateMaskColorDependence(IDataView data, MaskColorDependenceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var geometry = options.ResolveGeometry(data.Schema);
+        var segmentation = options.Segmentation;
+        segmentation.Validate(geometry.Height, geometry.Width);
+        var reader = new EvaluationDataReader(data, options.ImageColumnName, options.LabelColumnName, geometry, ClassCount(options),
+            segmentsColumn: segmentation.Kind == SegmentationKind.Column ? segmentation.ColumnName : null);
+        var fills = options.FillsFor(geometry.Channels);
+        string setting = $"{fills.Count} fills × (painted input + {options.Methods.Count} methods), {options.Fraction:0.##} of {Describe(segmentation)} removed";
+        return Run(reader, options, "Mask colour dependence", setting, scorer => new MaskColorDependenceEngine(scorer, geometry, fills,
+            options.Fraction, segmentation, options.Seed, options.NormalizationOrIdentity, options.MaxPixelValue));
+    }
+
+    private static int ClassCount(MaskingEvaluationOptions options) => options.Model!.Architecture.NumClasses;
+
+    private static string Describe(SegmentationOptions s) => s.Kind switch
+    {
+        SegmentationKind.Patches => $"{s.PatchSize}×{s.PatchSize} patches",
+        SegmentationKind.Superpixels => $"~{s.SuperpixelCount} SLIC superpixels",
+        _ => $"segments from column '{s.ColumnName}'",
+    };
+
+    private TResult Run<TResult>(EvaluationDataReader reader, MaskingEvaluationOptions options, string task, string setting,
+        Func<IMaskedScorer, IEvaluationEngine<TResult>> createEngine)
+    {
+        var host = _env.Register(nameof(MaskingEvaluationCatalog));
+        using var channel = host.Start(task);
+        var device = HostDevice.Resolve(_env);
+        var model = options.Model!;
+        model.to(device);
+        using var scorer = new MaskedClassifierScorer(model, options.Methods, options.NormalizationOrIdentity, options.BlurSigma, device);
+        var engine = createEngine(scorer);
+        var progress = new EvaluationProgress(channel, task, reader.CountRows(), setting);
+        long done = 0;
+        foreach (var batch in reader.Batches(options.BatchSize))
+        {
+            engine.Add(batch);
+            progress.Report(done += batch.Count);
+        }
+        return engine.Result();
+    }
+}
