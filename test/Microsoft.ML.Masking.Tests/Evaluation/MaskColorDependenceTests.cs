@@ -1,0 +1,83 @@
+using Microsoft.ML.Masking.Evaluation;
+using Microsoft.ML.Masking.LayerMasking;
+using static Microsoft.ML.Masking.Tests.Evaluation.EvaluationTestData;
+
+namespace Microsoft.ML.Masking.Tests.Evaluation;
+
+/// <summary><c>EvaluateMaskColorDependence</c>: the paint's colour moves a plain network, never layer masking.</summary>
+[TestClass]
+public sealed class MaskColorDependenceTests
+{
+    private static MaskColorDependenceOptions Options(params MaskingMethod[] methods) => new()
+    {
+        Model = Network(),
+        Normalization = Normalization,
+        Methods = methods,
+        Segmentation = new SegmentationOptions { PatchSize = 4 },
+        Fraction = 0.5,
+        BatchSize = 7,
+        Seed = 1,
+    };
+
+    [TestMethod]
+    public void LayerMaskingIgnoresTheColourUnderTheMask()
+    {
+        var ml = new MLContext(seed: 0);
+        var options = Options(MaskingMethod.LayerMasking, MaskingMethod.Grey, MaskingMethod.NeighbourPadding, MaskingMethod.Blur);
+        var result = ml.MaskingEvaluation().EvaluateMaskColorDependence(Load(ml, Rows(options.Model!, 16)), options);
+
+        CollectionAssert.AreEqual(new[] { "black", "grey", "red", "green", "blue", "mean" }, result.Fills.ToArray());
+        // Methods that never read removed pixels give bit-identical outputs whatever the paint.
+        foreach (var method in new[] { MaskingMethod.LayerMasking, MaskingMethod.Grey, MaskingMethod.NeighbourPadding })
+        {
+            var spread = result.Method(method);
+            Assert.AreEqual(0.0, spread.ProbabilitySpread, $"{method}");
+            Assert.AreEqual(1.0, spread.Agreement, $"{method}");
+            Assert.AreEqual(1.0, spread.MeanDistinctPredictions, $"{method}");
+            Assert.AreEqual(1, spread.AccuracyByFill.Values.Distinct().Count(), $"{method}");
+        }
+        // The network reading the paint, and the blur that smears it into the hole, both move with the colour.
+        Assert.IsTrue(result.PaintedInput.ProbabilitySpread > 0.05, $"painted input spread {result.PaintedInput.ProbabilitySpread}");
+        Assert.IsTrue(result.PaintedInput.Agreement < 1, $"painted input agreement {result.PaintedInput.Agreement}");
+        Assert.IsTrue(result.Method(MaskingMethod.Blur).ProbabilitySpread > 0, "blur reads the painted pixels");
+        Assert.AreEqual(16, result.RowCount);
+    }
+
+    [TestMethod]
+    public void TheGreyFillEqualsTheGreyMethodAndTheMeanFillTheMeanColourMethod()
+    {
+        // Painting with the data set's mean and scoring plainly is exactly what the Grey baseline does.
+        var ml = new MLContext(seed: 0);
+        var options = Options(MaskingMethod.Grey, MaskingMethod.MeanColour);
+        options.Fills = [MaskFill.Grey, MaskFill.KeptMean];
+        var result = ml.MaskingEvaluation().EvaluateMaskColorDependence(Load(ml, Rows(options.Model!, 12)), options);
+        Assert.AreEqual(result.Method(MaskingMethod.Grey).AccuracyByFill["grey"], result.PaintedInput.AccuracyByFill["grey"]);
+        Assert.AreEqual(result.Method(MaskingMethod.MeanColour).AccuracyByFill["mean"], result.PaintedInput.AccuracyByFill["mean"]);
+    }
+
+    [TestMethod]
+    public void CsvHasOneRowPerScoredVariant()
+    {
+        var ml = new MLContext(seed: 0);
+        var options = Options(MaskingMethod.LayerMasking, MaskingMethod.Black);
+        var result = ml.MaskingEvaluation().EvaluateMaskColorDependence(Load(ml, Rows(options.Model!, 4)), options);
+        var lines = result.ToCsv().TrimEnd('\n').Split('\n');
+        Assert.AreEqual("name,agreement,agreement_se,mean_distinct,probability_spread,probability_spread_se,accuracy_black,accuracy_grey,accuracy_red,accuracy_green,accuracy_blue,accuracy_mean", lines[0]);
+        CollectionAssert.AreEqual(new[] { "painted input", "LayerMasking", "Black" }, lines.Skip(1).Select(l => l.Split(',')[0]).ToArray());
+    }
+
+    [TestMethod]
+    public void FillsMustMatchTheChannelsAndTheFractionMustBeAboveZero()
+    {
+        var ml = new MLContext(seed: 0);
+        var options = Options(MaskingMethod.LayerMasking);
+        options.Fills = [MaskFill.Black, MaskFill.Constant("teal", 0, 0.5f)];
+        var data = Load(ml, Rows(options.Model!, 2));
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => ml.MaskingEvaluation().EvaluateMaskColorDependence(data, options)).Message,
+            "Fill 'teal' has 2 channel values; the images have 3 channel(s).");
+
+        options.Fills = null;
+        options.Fraction = 0;
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MaskingEvaluation().EvaluateMaskColorDependence(data, options));
+    }
+}
