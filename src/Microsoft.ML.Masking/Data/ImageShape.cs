@@ -13,6 +13,9 @@ public readonly record struct ImageShape(int Channels, int Height, int Width)
     /// <summary>Number of values of one image: channels × height × width.</summary>
     public int Size => Channels * Height * Width;
 
+    /// <summary>Number of pixels of one image (height × width): the size of a per-pixel mask.</summary>
+    public int Pixels => Height * Width;
+
     /// <inheritdoc/>
     public override string ToString() => $"{Channels}×{Height}×{Width}";
 

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.Evaluation.Engine;
@@ -12,32 +13,32 @@ namespace Microsoft.ML.Masking.Evaluation;
 internal sealed class EvaluationDataReader
 {
     private readonly IDataView _data;
-    private readonly ImageGeometry _geometry;
+    private readonly ImageShape _shape;
     private readonly int _classCount;
     private readonly DataViewSchema.Column _image, _label;
     private readonly DataViewSchema.Column? _segments, _attributions, _objectMasks;
 
     /// <param name="data">The rows.</param>
-    /// <param name="imageColumn">Planar float images of <paramref name="geometry"/>.</param>
+    /// <param name="imageColumn">Planar float images of <paramref name="shape"/>.</param>
     /// <param name="labelColumn">Key-typed label with <paramref name="classCount"/> values.</param>
-    /// <param name="geometry">Image layout.</param>
+    /// <param name="shape">Image layout.</param>
     /// <param name="classCount">Classes of the network.</param>
     /// <param name="segmentsColumn">Optional per-pixel segment ids.</param>
     /// <param name="attributionsColumn">Optional per-pixel relevance.</param>
     /// <param name="objectMasksColumn">Optional per-pixel 0/1 object masks.</param>
-    public EvaluationDataReader(IDataView data, string imageColumn, string labelColumn, ImageGeometry geometry, int classCount,
+    public EvaluationDataReader(IDataView data, string imageColumn, string labelColumn, ImageShape shape, int classCount,
         string? segmentsColumn = null, string? attributionsColumn = null, string? objectMasksColumn = null)
     {
         _data = data;
-        _geometry = geometry;
+        _shape = shape;
         _classCount = classCount;
         var schema = data.Schema;
-        _image = SchemaChecks.CheckFloatVector(schema, imageColumn, geometry.Size, nameof(data));
+        _image = SchemaChecks.CheckFloatVector(schema, imageColumn, shape.Size, nameof(data));
         _label = schema.GetColumnOrNull(labelColumn) ?? throw SchemaChecks.NotFound(nameof(data), labelColumn);
         if (_label.Type is not KeyDataViewType { RawType: var raw, Count: var keys } || raw != typeof(uint) || keys != (ulong)classCount)
             throw SchemaChecks.Mismatch(nameof(data), labelColumn, $"Key<UInt32> with {classCount} values (the network's classes)", $"{_label.Type}");
         DataViewSchema.Column? PerPixel(string? name) =>
-            name is null ? null : SchemaChecks.CheckFloatVector(schema, name, geometry.Pixels, nameof(data));
+            name is null ? null : SchemaChecks.CheckFloatVector(schema, name, shape.Pixels, nameof(data));
         _segments = PerPixel(segmentsColumn);
         _attributions = PerPixel(attributionsColumn);
         _objectMasks = PerPixel(objectMasksColumn);
@@ -58,7 +59,7 @@ internal sealed class EvaluationDataReader
     /// <summary>The rows in order, <paramref name="batchSize"/> at a time (the last batch may be shorter).</summary>
     public IEnumerable<EvaluationBatch> Batches(int batchSize)
     {
-        var g = _geometry;
+        var g = _shape;
         var active = new[] { _image, _label, _segments, _attributions, _objectMasks }.OfType<DataViewSchema.Column>().ToArray();
         using var cursor = _data.GetRowCursor(active);
         var image = cursor.GetGetter<VBuffer<float>>(_image);

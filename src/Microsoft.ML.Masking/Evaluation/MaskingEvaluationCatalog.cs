@@ -31,14 +31,14 @@ public sealed class MaskingEvaluationCatalog
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var geometry = options.ResolveGeometry(data.Schema);
+        var shape = options.ResolveShape(data.Schema);
         var segmentation = options.Segmentation;
-        segmentation.Validate(geometry.Height, geometry.Width);
-        var reader = new EvaluationDataReader(data, options.ImageColumnName, options.LabelColumnName, geometry, ClassCount(options),
+        segmentation.Validate(shape.Height, shape.Width);
+        var reader = new EvaluationDataReader(data, options.ImageColumnName, options.LabelColumnName, shape, ClassCount(options),
             segmentsColumn: segmentation.Kind == SegmentationKind.Column ? segmentation.ColumnName : null,
             attributionsColumn: options.Order == RemovalOrder.Random ? null : options.AttributionColumnName);
         string setting = $"{options.Methods.Count} methods × {options.Fractions.Count} fractions × {options.Repeats} repeat(s), {Describe(segmentation)}, {options.Order} order";
-        return Run(reader, options, "Feature removal", setting, scorer => new FeatureRemovalEngine(scorer, geometry, ClassCount(options),
+        return Run(reader, options, "Feature removal", setting, scorer => new FeatureRemovalEngine(scorer, shape, ClassCount(options),
             options.Fractions, segmentation, options.Order, options.Repeats, options.Seed));
     }
 
@@ -55,10 +55,10 @@ public sealed class MaskingEvaluationCatalog
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var geometry = options.ResolveGeometry(data.Schema);
-        var reader = new EvaluationDataReader(data, options.ImageColumnName, options.LabelColumnName, geometry, ClassCount(options),
+        var shape = options.ResolveShape(data.Schema);
+        var reader = new EvaluationDataReader(data, options.ImageColumnName, options.LabelColumnName, shape, ClassCount(options),
             objectMasksColumn: options.ObjectMaskColumnName);
-        return Run(reader, options, "Shape bias", $"{options.Methods.Count} methods × 2 masks", scorer => new ShapeBiasEngine(scorer, geometry, options.Seed));
+        return Run(reader, options, "Shape bias", $"{options.Methods.Count} methods × 2 masks", scorer => new ShapeBiasEngine(scorer, shape, options.Seed));
     }
 
     /// <summary>
@@ -74,18 +74,18 @@ public sealed class MaskingEvaluationCatalog
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var geometry = options.ResolveGeometry(data.Schema);
+        var shape = options.ResolveShape(data.Schema);
         var segmentation = options.Segmentation;
-        segmentation.Validate(geometry.Height, geometry.Width);
-        var reader = new EvaluationDataReader(data, options.ImageColumnName, options.LabelColumnName, geometry, ClassCount(options),
+        segmentation.Validate(shape.Height, shape.Width);
+        var reader = new EvaluationDataReader(data, options.ImageColumnName, options.LabelColumnName, shape, ClassCount(options),
             segmentsColumn: segmentation.Kind == SegmentationKind.Column ? segmentation.ColumnName : null);
-        var fills = options.FillsFor(geometry.Channels);
+        var fills = options.FillsFor(shape.Channels);
         string setting = $"{fills.Count} fills × (painted input + {options.Methods.Count} methods), {options.Fraction:0.##} of {Describe(segmentation)} removed";
-        return Run(reader, options, "Mask colour dependence", setting, scorer => new MaskColorDependenceEngine(scorer, geometry, fills,
-            options.Fraction, segmentation, options.Seed, options.NormalizationOrIdentity, options.MaxPixelValue));
+        return Run(reader, options, "Mask colour dependence", setting, scorer => new MaskColorDependenceEngine(scorer, shape, fills,
+            options.Fraction, segmentation, options.Seed, options.NormalizationInEffect, options.MaxPixelValue));
     }
 
-    private static int ClassCount(MaskingEvaluationOptions options) => options.Model!.Architecture.NumClasses;
+    private static int ClassCount(MaskingEvaluationOptions options) => options.Network.Architecture.NumClasses;
 
     private static string Describe(SegmentationOptions s) => s.Kind switch
     {
@@ -100,9 +100,9 @@ public sealed class MaskingEvaluationCatalog
         var host = _env.Register(nameof(MaskingEvaluationCatalog));
         using var channel = host.Start(task);
         var device = HostDevice.Resolve(_env);
-        var model = options.Model!;
+        var model = options.Network;
         model.to(device);
-        using var scorer = new MaskedClassifierScorer(model, options.Methods, options.NormalizationOrIdentity, options.BlurSigma, device);
+        using var scorer = new MaskedClassifierScorer(model, options.Methods, options.NormalizationInEffect, options.BlurSigma, device);
         var engine = createEngine(scorer);
         var progress = new EvaluationProgress(channel, task, reader.CountRows(), setting);
         long done = 0;

@@ -1,8 +1,10 @@
+using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.Evaluation.Engine;
 using Microsoft.ML.Masking.LayerMasking;
 using Microsoft.ML.Masking.Models;
+using Microsoft.ML.Masking.Training;
 
 namespace Microsoft.ML.Masking.Evaluation;
 
@@ -18,18 +20,29 @@ public abstract class MaskingEvaluationOptions
     /// <summary>Label column: a key type with one value per class of the network. Default: "Label".</summary>
     public string LabelColumnName { get; set; } = "Label";
 
-    /// <summary>Image height in pixels. Default: 0, meaning square images whose side follows from the image column's size and the network's input channels.</summary>
-    public int ImageHeight { get; set; }
+    /// <summary>
+    /// The image layout. Default: null, meaning the <see cref="Classifier"/>'s, or else square images whose side
+    /// follows from the image column's size and the network's input channels.
+    /// </summary>
+    public ImageShape? ImageShape { get; set; }
 
-    /// <summary>Image width in pixels. Default: 0, meaning square images (see <see cref="ImageHeight"/>).</summary>
-    public int ImageWidth { get; set; }
+    /// <summary>
+    /// The trained classifier to evaluate (as <c>mlContext.MulticlassClassification.Trainers.ResNet</c> fits it or
+    /// <c>mlContext.Model.Load</c> returns it): its network, normalisation and image layout are used. Set this or
+    /// <see cref="Model"/>. Default: null.
+    /// </summary>
+    public ResNetClassificationTransformer? Classifier { get; set; }
 
-    /// <summary>The classifier, used in place (moved to the MLContext's device). Required. Default: null.</summary>
+    /// <summary>
+    /// A bare network to evaluate, used in place (moved to the MLContext's device), with <see cref="Normalization"/>.
+    /// Set this or <see cref="Classifier"/>. Default: null.
+    /// </summary>
     public ResNet? Model { get; set; }
 
     /// <summary>
-    /// The per-channel normalisation the network was trained with, applied to the pixels before the network.
-    /// It also defines grey (the data set's mean colour). Default: null, meaning none (mean 0, deviation 1).
+    /// The per-channel normalisation <see cref="Model"/> was trained with, applied to the pixels before the network;
+    /// it also defines grey (the data set's mean colour). Ignored with a <see cref="Classifier"/>, which carries its own.
+    /// Default: null, meaning none (mean 0, deviation 1).
     /// </summary>
     public ChannelNormalization? Normalization { get; set; }
 
@@ -50,10 +63,10 @@ public abstract class MaskingEvaluationOptions
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(ImageColumnName, nameof(ImageColumnName));
         ArgumentException.ThrowIfNullOrWhiteSpace(LabelColumnName, nameof(LabelColumnName));
-        if (Model is null)
-            throw new ArgumentException($"Set {GetType().Name}.{nameof(Model)} to the network to evaluate.", nameof(Model));
-        if (ImageHeight < 0 || ImageWidth < 0 || (ImageHeight == 0) != (ImageWidth == 0))
-            throw new ArgumentException($"Set both ImageHeight and ImageWidth (positive), or neither for square images; got {ImageHeight}×{ImageWidth}.");
+        if ((Classifier is null) == (Model is null))
+            throw new ArgumentException($"Set either {GetType().Name}.{nameof(Classifier)} (a trained classifier) or {nameof(Model)} (a network), not both.", nameof(Model));
+        if (ImageShape is { } shape && (shape.Channels != Network.Architecture.InputChannels || shape.Height < 1 || shape.Width < 1))
+            throw new ArgumentException($"ImageShape {shape} does not fit the network, which takes {Network.Architecture.InputChannels} channel(s).", nameof(ImageShape));
         if (Methods is null || Methods.Count == 0)
             throw new ArgumentException("Give at least one masking method.", nameof(Methods));
         if (Methods.Any(m => !Enum.IsDefined(m)) || Methods.Distinct().Count() != Methods.Count)
@@ -62,25 +75,29 @@ public abstract class MaskingEvaluationOptions
             throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "must be at least 1");
         if (!(BlurSigma > 0))
             throw new ArgumentOutOfRangeException(nameof(BlurSigma), BlurSigma, "must be positive");
-        Normalization?.EnsureChannels(Model.Architecture.InputChannels);
+        NormalizationInEffect.EnsureChannels(Network.Architecture.InputChannels);
     }
 
-    /// <summary>The normalisation in effect.</summary>
-    internal ChannelNormalization NormalizationOrIdentity => Normalization ?? ChannelNormalization.Identity(Model!.Architecture.InputChannels);
+    /// <summary>The network evaluated.</summary>
+    internal ResNet Network => Classifier?.ResNet ?? Model ?? throw new InvalidOperationException("No network set.");
 
-    /// <summary>The image layout: the given height and width, or the square that fits the image column.</summary>
-    internal ImageGeometry ResolveGeometry(DataViewSchema schema)
+    /// <summary>The normalisation in effect.</summary>
+    internal ChannelNormalization NormalizationInEffect =>
+        Classifier?.Normalization ?? Normalization ?? ChannelNormalization.Identity(Network.Architecture.InputChannels);
+
+    /// <summary>The image layout: the one given, the classifier's, or the square that fits the image column.</summary>
+    internal ImageShape ResolveShape(DataViewSchema schema)
     {
-        int channels = Model!.Architecture.InputChannels;
+        int channels = Network.Architecture.InputChannels;
         var column = schema.GetColumnOrNull(ImageColumnName) ?? throw SchemaChecks.NotFound("data", ImageColumnName);
         if (column.Type is not VectorDataViewType { ItemType: var item, Size: var size } || item != NumberDataViewType.Single || size == 0)
             throw SchemaChecks.Mismatch("data", ImageColumnName, "known-size vector of Single", $"{column.Type}");
-        if (ImageHeight > 0)
-            return new ImageGeometry(channels, ImageHeight, ImageWidth);
+        if ((ImageShape ?? Classifier?.ImageShape) is { } given)
+            return given;
         int side = (int)Math.Round(Math.Sqrt(size / (double)channels));
         if (side * side * channels != size)
             throw new ArgumentException(
-                $"Column '{ImageColumnName}' holds {size} values, which is not {channels} channel(s) of a square image; set ImageHeight and ImageWidth.", "data");
-        return new ImageGeometry(channels, side, side);
+                $"Column '{ImageColumnName}' holds {size} values, which is not {channels} channel(s) of a square image; set ImageShape.", "data");
+        return new ImageShape(channels, side, side);
     }
 }

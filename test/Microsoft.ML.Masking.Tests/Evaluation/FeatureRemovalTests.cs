@@ -1,8 +1,10 @@
+using Microsoft.ML.Masking.Data;
 using System.Xml.Linq;
 using Microsoft.ML.Masking.Evaluation;
 using Microsoft.ML.Masking.LayerMasking;
 using Microsoft.ML.Masking.LayerMasking.Engine;
 using Microsoft.ML.Masking.Models;
+using Microsoft.ML.Masking.Training;
 using static Microsoft.ML.Masking.Tests.Evaluation.EvaluationTestData;
 using static TorchSharp.torch;
 
@@ -190,6 +192,32 @@ public sealed class FeatureRemovalTests
     }
 
     [TestMethod]
+    public void ATrainedClassifierIsEvaluatedWithItsOwnNormalizationAndLayout()
+    {
+        var ml = new MLContext(seed: 0);
+        var data = Load(ml, Rows(Network(), 16));
+        var classifier = ml.MulticlassClassification.Trainers.ResNet(new ResNetTrainer.Options
+        {
+            Architecture = new ResNetArchitecture { Layers = [1, 1], BaseWidth = 8, SmallImageStem = true },
+            Epochs = 1,
+            BatchSize = 8,
+        }).Fit(data);
+        var fromClassifier = Options(Network(), MaskingMethod.LayerMasking, MaskingMethod.Grey);
+        fromClassifier.Model = null;
+        fromClassifier.Normalization = null;
+        fromClassifier.Classifier = classifier;
+        var fromNetwork = Options(classifier.ResNet, MaskingMethod.LayerMasking, MaskingMethod.Grey);
+        fromNetwork.Normalization = classifier.Normalization;
+        fromNetwork.ImageShape = classifier.ImageShape;
+
+        Assert.AreEqual(ml.MaskingEvaluation().EvaluateFeatureRemoval(data, fromNetwork).ToCsv(),
+            ml.MaskingEvaluation().EvaluateFeatureRemoval(data, fromClassifier).ToCsv());
+        fromClassifier.Model = classifier.ResNet;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => ml.MaskingEvaluation().EvaluateFeatureRemoval(data, fromClassifier)).Message,
+            "either FeatureRemovalOptions.Classifier");
+    }
+
+    [TestMethod]
     public void FractionsOutsideZeroToOneAreRejected()
     {
         var ml = new MLContext(seed: 0);
@@ -277,14 +305,13 @@ public sealed class FeatureRemovalTests
         }));
         var options = Options(network, MaskingMethod.LayerMasking);
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => ml.MaskingEvaluation().EvaluateFeatureRemoval(data, options)).Message,
-            "Column 'Image' holds 384 values, which is not 3 channel(s) of a square image; set ImageHeight and ImageWidth.");
+            "Column 'Image' holds 384 values, which is not 3 channel(s) of a square image; set ImageShape.");
 
-        options.ImageHeight = 8;
-        options.ImageWidth = 8;
+        options.ImageShape = new ImageShape(Channels, 8, 8);
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MaskingEvaluation().EvaluateFeatureRemoval(data, options)).Message,
             "expected known-size vector of Single of size 192, got Vector<Single, 384>");
 
-        options.ImageWidth = 16;
+        options.ImageShape = new ImageShape(Channels, 8, 16);
         var result = ml.MaskingEvaluation().EvaluateFeatureRemoval(data, options);
         Assert.AreEqual(8.0, result.MeanSegmentCount, "8×16 pixels in 4×4 patches");
     }

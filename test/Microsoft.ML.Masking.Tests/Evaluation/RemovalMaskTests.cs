@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Evaluation;
 using Microsoft.ML.Masking.Evaluation.Engine;
 using Microsoft.ML.Masking.LayerMasking;
@@ -9,12 +10,12 @@ namespace Microsoft.ML.Masking.Tests.Evaluation;
 public sealed class RemovalMaskTests
 {
     private static readonly MaskingMethod[] Methods = [MaskingMethod.LayerMasking, MaskingMethod.Grey, MaskingMethod.Noise];
-    private static readonly ImageGeometry Geometry = new(1, 12, 12);
+    private static readonly ImageShape Shape = new(1, 12, 12);
 
     private static EvaluationBatch Batch(long firstRow, int count, float[]? objectMasks = null)
     {
         var random = new Random(4);
-        return new EvaluationBatch(firstRow, count, Enumerable.Range(0, count * Geometry.Size).Select(_ => random.NextSingle()).ToArray(),
+        return new EvaluationBatch(firstRow, count, Enumerable.Range(0, count * Shape.Size).Select(_ => random.NextSingle()).ToArray(),
             new int[count], ObjectMasks: objectMasks);
     }
 
@@ -23,7 +24,7 @@ public sealed class RemovalMaskTests
     {
         double[] fractions = [0, 0.1, 0.5, 0.7, 1];
         var scorer = new RecordingScorer(Methods);
-        var engine = new FeatureRemovalEngine(scorer, Geometry, 3, fractions, new SegmentationOptions { PatchSize = 3 }, RemovalOrder.Random, repeats: 2, seed: 9);
+        var engine = new FeatureRemovalEngine(scorer, Shape, 3, fractions, new SegmentationOptions { PatchSize = 3 }, RemovalOrder.Random, repeats: 2, seed: 9);
         engine.Add(Batch(0, 4));
 
         Assert.AreEqual(2 * fractions.Length * Methods.Length, scorer.Calls.Count);
@@ -42,7 +43,7 @@ public sealed class RemovalMaskTests
                 HashSet<int>? previous = null;
                 for (int f = 0; f < fractions.Length; f++)
                 {
-                    var keep = perFraction[repeat * fractions.Length + f][0].Keep.AsSpan(image * Geometry.Pixels, Geometry.Pixels).ToArray();
+                    var keep = perFraction[repeat * fractions.Length + f][0].Keep.AsSpan(image * Shape.Pixels, Shape.Pixels).ToArray();
                     var removed = Enumerable.Range(0, keep.Length).Where(p => keep[p] == 0).ToHashSet();
                     Assert.AreEqual(9 * (int)Math.Round(fractions[f] * 16, MidpointRounding.AwayFromZero), removed.Count);
                     if (previous is not null)
@@ -61,25 +62,25 @@ public sealed class RemovalMaskTests
     {
         double[] fractions = [0.5];
         var whole = new RecordingScorer(Methods[..1]);
-        new FeatureRemovalEngine(whole, Geometry, 3, fractions, new SegmentationOptions { PatchSize = 4 }, RemovalOrder.Random, 1, seed: 2).Add(Batch(10, 3));
+        new FeatureRemovalEngine(whole, Shape, 3, fractions, new SegmentationOptions { PatchSize = 4 }, RemovalOrder.Random, 1, seed: 2).Add(Batch(10, 3));
         var split = new RecordingScorer(Methods[..1]);
-        var engine = new FeatureRemovalEngine(split, Geometry, 3, fractions, new SegmentationOptions { PatchSize = 4 }, RemovalOrder.Random, 1, seed: 2);
+        var engine = new FeatureRemovalEngine(split, Shape, 3, fractions, new SegmentationOptions { PatchSize = 4 }, RemovalOrder.Random, 1, seed: 2);
         var batch = Batch(10, 3);
-        engine.Add(batch with { Count = 1, Pixels = batch.Pixels[..Geometry.Size], Labels = [0] });
-        engine.Add(batch with { FirstRow = 11, Count = 2, Pixels = batch.Pixels[Geometry.Size..], Labels = [0, 0] });
+        engine.Add(batch with { Count = 1, Pixels = batch.Pixels[..Shape.Size], Labels = [0] });
+        engine.Add(batch with { FirstRow = 11, Count = 2, Pixels = batch.Pixels[Shape.Size..], Labels = [0, 0] });
         CollectionAssert.AreEqual(whole.Calls[0].Keep, split.Calls.SelectMany(c => c.Keep).ToArray());
     }
 
     [TestMethod]
     public void ShapeBiasRemovesTheObjectAndTheSameMaskRolledByHalfTheImage()
     {
-        var objects = new float[2 * Geometry.Pixels];
+        var objects = new float[2 * Shape.Pixels];
         for (int y = 2; y < 5; y++)
             for (int x = 1; x < 7; x++)
                 objects[y * 12 + x] = 1;
-        objects[Geometry.Pixels + 0] = 1; // the second image's object: its corner pixel
+        objects[Shape.Pixels + 0] = 1; // the second image's object: its corner pixel
         var scorer = new RecordingScorer(Methods);
-        var engine = new ShapeBiasEngine(scorer, Geometry, seed: 0);
+        var engine = new ShapeBiasEngine(scorer, Shape, seed: 0);
         engine.Add(Batch(0, 2, objects));
 
         Assert.AreEqual(2 * Methods.Length, scorer.Calls.Count);
@@ -91,13 +92,13 @@ public sealed class RemovalMaskTests
                 for (int y = 0; y < 12; y++)
                     for (int x = 0; x < 12; x++)
                     {
-                        int p = image * Geometry.Pixels + y * 12 + x;
+                        int p = image * Shape.Pixels + y * 12 + x;
                         Assert.AreEqual(1 - objects[p], objectKeep[p]);
-                        Assert.AreEqual(1 - objects[image * Geometry.Pixels + (y + 6) % 12 * 12 + (x + 6) % 12], brokenKeep[p]);
+                        Assert.AreEqual(1 - objects[image * Shape.Pixels + (y + 6) % 12 * 12 + (x + 6) % 12], brokenKeep[p]);
                     }
         }
         var result = engine.Result();
         Assert.AreEqual(2, result.EvaluatedCount);
-        Assert.AreEqual((18 + 1) / 2.0 / Geometry.Pixels, result.MeanObjectFraction, 1e-12);
+        Assert.AreEqual((18 + 1) / 2.0 / Shape.Pixels, result.MeanObjectFraction, 1e-12);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Data;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Masking.Evaluation.Engine;
@@ -17,8 +18,8 @@ internal sealed record EvaluationBatch(long FirstRow, int Count, float[] Pixels,
     float[]? Segments = null, float[]? Attributions = null, float[]? ObjectMasks = null)
 {
     /// <summary>The images as a [Count, C, H, W] tensor on <paramref name="device"/>.</summary>
-    public Tensor PixelTensor(ImageGeometry geometry, Device device) =>
-        tensor(Pixels, [Count, geometry.Channels, geometry.Height, geometry.Width]).to(device);
+    public Tensor PixelTensor(ImageShape shape, Device device) =>
+        tensor(Pixels, [Count, shape.Channels, shape.Height, shape.Width]).to(device);
 
     /// <summary>The span of row <paramref name="row"/> in a per-pixel array (segments, attributions, object masks).</summary>
     public static ReadOnlySpan<float> Row(float[]? values, int row, int pixels) =>

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.LayerMasking;
 using static TorchSharp.torch;
 
@@ -11,7 +12,7 @@ namespace Microsoft.ML.Masking.Evaluation.Engine;
 internal sealed class FeatureRemovalEngine : IEvaluationEngine<FeatureRemovalResult>
 {
     private readonly IMaskedScorer _scorer;
-    private readonly ImageGeometry _geometry;
+    private readonly ImageShape _shape;
     private readonly int _classCount;
     private readonly IReadOnlyList<double> _fractions;
     private readonly RemovalOrder _order;
@@ -24,17 +25,17 @@ internal sealed class FeatureRemovalEngine : IEvaluationEngine<FeatureRemovalRes
     private readonly MeanAccumulator[,] _accuracy, _unchanged;
     private readonly ClassHistogram[,] _predicted;
 
-    public FeatureRemovalEngine(IMaskedScorer scorer, ImageGeometry geometry, int classCount, IReadOnlyList<double> fractions,
+    public FeatureRemovalEngine(IMaskedScorer scorer, ImageShape shape, int classCount, IReadOnlyList<double> fractions,
         SegmentationOptions segmentation, RemovalOrder order, int repeats, int seed)
     {
         _scorer = scorer;
-        _geometry = geometry;
+        _shape = shape;
         _classCount = classCount;
         _fractions = fractions.ToArray();
         _order = order;
         _repeats = repeats;
         _seed = seed;
-        _segmenter = new Segmenter(segmentation, geometry);
+        _segmenter = new Segmenter(segmentation, shape);
         int methods = scorer.Methods.Count, points = _fractions.Count;
         _pixelsRemoved = Enumerable.Range(0, points).Select(_ => new MeanAccumulator()).ToArray();
         _accuracy = new MeanAccumulator[methods, points];
@@ -53,7 +54,7 @@ internal sealed class FeatureRemovalEngine : IEvaluationEngine<FeatureRemovalRes
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var g = _geometry;
+        var g = _shape;
         int count = batch.Count, methods = _scorer.Methods.Count, points = _fractions.Count;
         var pixels = batch.PixelTensor(g, _scorer.Device);
         var clean = Predictions.Top1(_scorer.CleanLogits(pixels));

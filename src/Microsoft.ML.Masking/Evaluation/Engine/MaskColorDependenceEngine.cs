@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.LayerMasking;
 using static TorchSharp.torch;
@@ -12,7 +13,7 @@ namespace Microsoft.ML.Masking.Evaluation.Engine;
 internal sealed class MaskColorDependenceEngine : IEvaluationEngine<MaskColorDependenceResult>
 {
     private readonly IMaskedScorer _scorer;
-    private readonly ImageGeometry _geometry;
+    private readonly ImageShape _shape;
     private readonly IReadOnlyList<MaskFill> _fills;
     private readonly double _fraction;
     private readonly int _seed;
@@ -29,17 +30,17 @@ internal sealed class MaskColorDependenceEngine : IEvaluationEngine<MaskColorDep
         public readonly MeanAccumulator[] Accuracy = Enumerable.Range(0, fills).Select(_ => new MeanAccumulator()).ToArray();
     }
 
-    public MaskColorDependenceEngine(IMaskedScorer scorer, ImageGeometry geometry, IReadOnlyList<MaskFill> fills, double fraction,
+    public MaskColorDependenceEngine(IMaskedScorer scorer, ImageShape shape, IReadOnlyList<MaskFill> fills, double fraction,
         SegmentationOptions segmentation, int seed, ChannelNormalization normalization, float maxPixelValue)
     {
         _scorer = scorer;
-        _geometry = geometry;
+        _shape = shape;
         _fills = fills.ToArray();
         _fraction = fraction;
         _seed = seed;
         _normalization = normalization;
         _maxPixelValue = maxPixelValue;
-        _segmenter = new Segmenter(segmentation, geometry);
+        _segmenter = new Segmenter(segmentation, shape);
         _tallies = new MaskingMethod?[] { null }.Concat(scorer.Methods.Select(m => (MaskingMethod?)m))
             .Select(method => new Tally(method, _fills.Count)).ToArray();
     }
@@ -48,7 +49,7 @@ internal sealed class MaskColorDependenceEngine : IEvaluationEngine<MaskColorDep
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var g = _geometry;
+        var g = _shape;
         int count = batch.Count;
         var pixels = batch.PixelTensor(g, _scorer.Device);
         var clean = Predictions.Top1(_scorer.CleanLogits(pixels));

@@ -1,25 +1,26 @@
+using Microsoft.ML.Masking.Data;
 namespace Microsoft.ML.Masking.Evaluation.Engine;
 
 /// <summary>Cuts each image of a batch into segments as <see cref="SegmentationOptions"/> say.</summary>
 internal sealed class Segmenter
 {
     private readonly SegmentationOptions _options;
-    private readonly ImageGeometry _geometry;
+    private readonly ImageShape _shape;
     private readonly SegmentMap? _patches;
 
-    public Segmenter(SegmentationOptions options, ImageGeometry geometry)
+    public Segmenter(SegmentationOptions options, ImageShape shape)
     {
         _options = options;
-        _geometry = geometry;
+        _shape = shape;
         if (options.Kind == SegmentationKind.Patches)
-            _patches = SegmentMap.Patches(geometry.Height, geometry.Width, options.PatchSize);
+            _patches = SegmentMap.Patches(shape.Height, shape.Width, options.PatchSize);
     }
 
     /// <summary>The segments of row <paramref name="row"/> of <paramref name="batch"/>.</summary>
     /// <exception cref="InvalidOperationException">A user segmentation holds an invalid id; the message names the column and row.</exception>
     public SegmentMap Segment(EvaluationBatch batch, int row)
     {
-        var g = _geometry;
+        var g = _shape;
         switch (_options.Kind)
         {
             case SegmentationKind.Patches:

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Data;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Masking.Evaluation.Engine;
@@ -9,17 +10,17 @@ namespace Microsoft.ML.Masking.Evaluation.Engine;
 internal sealed class ShapeBiasEngine : IEvaluationEngine<ShapeBiasResult>
 {
     private readonly IMaskedScorer _scorer;
-    private readonly ImageGeometry _geometry;
+    private readonly ImageShape _shape;
     private readonly int _seed;
     private readonly MeanAccumulator _clean = new();
     private readonly MeanAccumulator _objectFraction = new();
     private readonly MeanAccumulator[] _objectRemoved, _brokenShape;
     private long _withoutObject;
 
-    public ShapeBiasEngine(IMaskedScorer scorer, ImageGeometry geometry, int seed)
+    public ShapeBiasEngine(IMaskedScorer scorer, ImageShape shape, int seed)
     {
         _scorer = scorer;
-        _geometry = geometry;
+        _shape = shape;
         _seed = seed;
         _objectRemoved = scorer.Methods.Select(_ => new MeanAccumulator()).ToArray();
         _brokenShape = scorer.Methods.Select(_ => new MeanAccumulator()).ToArray();
@@ -29,7 +30,7 @@ internal sealed class ShapeBiasEngine : IEvaluationEngine<ShapeBiasResult>
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var g = _geometry;
+        var g = _shape;
         var objects = batch.ObjectMasks ?? throw new InvalidOperationException("Shape bias needs the object masks.");
         var pixels = batch.PixelTensor(g, _scorer.Device);
         var clean = Predictions.Top1(_scorer.CleanLogits(pixels));
