@@ -10,16 +10,23 @@ namespace Microsoft.ML.Masking.Evaluation;
 /// </summary>
 internal sealed class EvaluationProgress
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(5);
 
+    private readonly TimeSpan _interval;
     private readonly IChannel _channel;
     private readonly string _task;
     private readonly long _totalRows;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private TimeSpan? _lastMessage;
 
-    public EvaluationProgress(IChannel channel, string task, long totalRows, string setting)
+    /// <param name="channel">Where messages go.</param>
+    /// <param name="task">What is running, the start of every message.</param>
+    /// <param name="totalRows">Images to do.</param>
+    /// <param name="setting">One line on the settings, said at the start.</param>
+    /// <param name="interval">Least time between two progress messages. Default: 5 s.</param>
+    public EvaluationProgress(IChannel channel, string task, long totalRows, string setting, TimeSpan? interval = null)
     {
+        _interval = interval ?? DefaultInterval;
         _channel = channel;
         _task = task;
         _totalRows = totalRows;
@@ -31,7 +38,7 @@ internal sealed class EvaluationProgress
     {
         var elapsed = _clock.Elapsed;
         bool last = rowsDone >= _totalRows;
-        if (!last && _lastMessage is { } previous && elapsed - previous < Interval)
+        if (!last && _lastMessage is { } previous && elapsed - previous < _interval)
             return;
         _lastMessage = elapsed;
         if (last)
