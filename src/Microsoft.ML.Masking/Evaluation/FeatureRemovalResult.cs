@@ -62,7 +62,7 @@ public sealed class FeatureRemovalResult
 
     /// <summary>
     /// An SVG chart of <paramref name="metric"/> against the fraction removed, one line per method (layer masking
-    /// drawn thicker), with ±1 standard-error whiskers where there are any.
+    /// drawn thicker), with ±1 standard-error whiskers where there are any and, for accuracy, chance as a dashed line.
     /// </summary>
     /// <param name="metric">What to plot.</param>
     /// <param name="title">Chart title. Default: the metric's name and the image count.</param>
@@ -86,6 +86,7 @@ public sealed class FeatureRemovalResult
             Lines = Curves.Select(c => new SvgLineChart.Series(c.Method.ToString(),
                 c.Points.Select(p => { var (y, e) = value(p); return (p.Fraction, y, e); }).ToArray(),
                 Emphasised: c.Method == MaskingMethod.LayerMasking)).ToArray(),
+            Reference = metric == FeatureRemovalMetric.Accuracy ? (1.0 / ClassCount, $"chance (1/{ClassCount})") : null,
         };
         return chart.ToSvg();
     }

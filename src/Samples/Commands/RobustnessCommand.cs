@@ -19,8 +19,8 @@ namespace Microsoft.ML.Masking.Samples.Commands;
 /// SVG plots.
 /// </summary>
 /// <remarks>
-/// The model is DIR/model.zip under <c>--model</c> (default /work/models/&lt;dataset&gt;, where the <c>train</c> sample
-/// saves it). When the default directory has no model, a quick one is trained with
+/// The model is DIR/model.zip under <c>--model</c> (default /work/models/&lt;dataset&gt; or
+/// /work/models/&lt;dataset&gt;-resnet, where the <c>train</c> sample is run to save it). When the default directory has no model, a quick one is trained with
 /// <c>mlContext.MulticlassClassification.Trainers.ResNet</c> (12,000 Fashion-MNIST images for 3 epochs, or 6,000
 /// shapes for 4) and saved as OUT/model.zip, which later runs reuse.
 /// </remarks>
@@ -108,7 +108,9 @@ public sealed class RobustnessCommand : ISampleCommand
 
     private static (ResNetClassificationTransformer Classifier, string Source) LoadOrTrain(MLContext ml, string dataset, string? modelDir, string outDir)
     {
-        string directory = modelDir ?? Path.Combine(DefaultModelRoot, dataset);
+        // The train sample is run with --out /work/models/<dataset> or /work/models/<dataset>-resnet.
+        string directory = modelDir ?? new[] { dataset, dataset + "-resnet" }.Select(d => Path.Combine(DefaultModelRoot, d))
+            .FirstOrDefault(d => File.Exists(Path.Combine(d, "model.zip"))) ?? Path.Combine(DefaultModelRoot, dataset);
         string path = Path.Combine(directory, "model.zip");
         if (!File.Exists(path))
         {

@@ -28,6 +28,9 @@ internal sealed class SvgLineChart
     public double YMin { get; init; }
     public required IReadOnlyList<Series> Lines { get; init; }
 
+    /// <summary>An optional dashed horizontal line (e.g. chance accuracy) and its legend label.</summary>
+    public (double Y, string Label)? Reference { get; init; }
+
     public string ToSvg()
     {
         double plotW = Width - Left - Right, plotH = Height - Top - Bottom;
@@ -53,6 +56,13 @@ internal sealed class SvgLineChart
         svg.Append($"<text x=\"{N(Left + plotW / 2)}\" y=\"{N(Height - 18)}\" text-anchor=\"middle\">{E(XLabel)}</text>\n");
         svg.Append($"<text transform=\"translate(20 {N(Top + plotH / 2)}) rotate(-90)\" text-anchor=\"middle\">{E(YLabel)}</text>\n");
 
+        if (Reference is { } reference)
+        {
+            double ry = Py(reference.Y), ly = Top + 10 + Lines.Count * 22;
+            svg.Append($"<line x1=\"{N(Left)}\" y1=\"{N(ry)}\" x2=\"{N(Left + plotW)}\" y2=\"{N(ry)}\" stroke=\"#555\" stroke-dasharray=\"6 4\"/>\n");
+            svg.Append($"<line x1=\"{N(Width - Right + 16)}\" y1=\"{N(ly)}\" x2=\"{N(Width - Right + 44)}\" y2=\"{N(ly)}\" stroke=\"#555\" stroke-dasharray=\"6 4\"/>\n");
+            svg.Append($"<text x=\"{N(Width - Right + 52)}\" y=\"{N(ly + 4)}\">{E(reference.Label)}</text>\n");
+        }
         for (int s = 0; s < Lines.Count; s++)
         {
             var line = Lines[s];
