@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Evaluation.Engine;
 using Microsoft.ML.Masking.Internal;
 using Microsoft.ML.Runtime;
@@ -28,18 +29,11 @@ public sealed class MaskingEvaluationCatalog
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type or size (the message names it), or a setting is out of range.</exception>
     public FeatureRemovalResult EvaluateFeatureRemoval(IDataView data, FeatureRemovalOptions options)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        var shape = options.ResolveShape(data.Schema);
-        var segmentation = options.Segmentation;
-        segmentation.Validate(shape.Height, shape.Width);
-        var reader = new EvaluationDataReader(data, options.ImageColumnName, options.LabelColumnName, shape, ClassCount(options),
-            segmentsColumn: segmentation.Kind == SegmentationKind.Column ? segmentation.ColumnName : null,
-            attributionsColumn: options.Order == RemovalOrder.Random ? null : options.AttributionColumnName);
-        string setting = $"{options.Methods.Count} methods × {options.Fractions.Count} fractions × {options.Repeats} repeat(s), {Describe(segmentation)}, {options.Order} order";
+        var (shape, reader) = Prepare(data, options, options?.Segmentation,
+            attributionsColumn: options?.Order == RemovalOrder.Random ? null : options?.AttributionColumnName);
+        string setting = $"{options!.Methods.Count} methods × {options.Fractions.Count} fractions × {options.Repeats} repeat(s), {options.Segmentation}, {options.Order} order";
         return Run(reader, options, "Feature removal", setting, scorer => new FeatureRemovalEngine(scorer, shape, ClassCount(options),
-            options.Fractions, segmentation, options.Order, options.Repeats, options.Seed));
+            options.Fractions, options.Segmentation, options.Order, options.Repeats, options.Seed));
     }
 
     /// <summary>
@@ -52,13 +46,8 @@ public sealed class MaskingEvaluationCatalog
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type or size (the message names it).</exception>
     public ShapeBiasResult EvaluateShapeBias(IDataView data, ShapeBiasOptions options)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        var shape = options.ResolveShape(data.Schema);
-        var reader = new EvaluationDataReader(data, options.ImageColumnName, options.LabelColumnName, shape, ClassCount(options),
-            objectMasksColumn: options.ObjectMaskColumnName);
-        return Run(reader, options, "Shape bias", $"{options.Methods.Count} methods × 2 masks", scorer => new ShapeBiasEngine(scorer, shape, options.Seed));
+        var (shape, reader) = Prepare(data, options, segmentation: null, objectMasksColumn: options?.ObjectMaskColumnName);
+        return Run(reader, options!, "Shape bias", $"{options!.Methods.Count} methods × 2 masks", scorer => new ShapeBiasEngine(scorer, shape, options.Seed));
     }
 
     /// <summary>
@@ -71,28 +60,28 @@ public sealed class MaskingEvaluationCatalog
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type or size (the message names it).</exception>
     public MaskColorDependenceResult EvaluateMaskColorDependence(IDataView data, MaskColorDependenceOptions options)
     {
+        var (shape, reader) = Prepare(data, options, options?.Segmentation);
+        var fills = options!.FillsFor(shape.Channels);
+        string setting = $"{fills.Count} fills × (painted input + {options.Methods.Count} methods), {options.Fraction:0.##} of {options.Segmentation} removed";
+        return Run(reader, options, "Mask colour dependence", setting, scorer => new MaskColorDependenceEngine(scorer, shape, fills,
+            options.Fraction, options.Segmentation, options.Seed, options.NormalizationInEffect, options.MaxPixelValue));
+    }
+
+    /// <summary>Checks the arguments, the options and the schema; returns the image layout and a reader of the columns used.</summary>
+    private static (ImageShape Shape, EvaluationDataReader Reader) Prepare(IDataView data, MaskingEvaluationOptions? options,
+        SegmentationOptions? segmentation, string? attributionsColumn = null, string? objectMasksColumn = null)
+    {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var shape = options.ResolveShape(data.Schema);
-        var segmentation = options.Segmentation;
-        segmentation.Validate(shape.Height, shape.Width);
+        segmentation?.Validate(shape.Height, shape.Width);
         var reader = new EvaluationDataReader(data, options.ImageColumnName, options.LabelColumnName, shape, ClassCount(options),
-            segmentsColumn: segmentation.Kind == SegmentationKind.Column ? segmentation.ColumnName : null);
-        var fills = options.FillsFor(shape.Channels);
-        string setting = $"{fills.Count} fills × (painted input + {options.Methods.Count} methods), {options.Fraction:0.##} of {Describe(segmentation)} removed";
-        return Run(reader, options, "Mask colour dependence", setting, scorer => new MaskColorDependenceEngine(scorer, shape, fills,
-            options.Fraction, segmentation, options.Seed, options.NormalizationInEffect, options.MaxPixelValue));
+            segmentation?.Kind == SegmentationKind.Column ? segmentation.ColumnName : null, attributionsColumn, objectMasksColumn);
+        return (shape, reader);
     }
 
     private static int ClassCount(MaskingEvaluationOptions options) => options.Network.Architecture.NumClasses;
-
-    private static string Describe(SegmentationOptions s) => s.Kind switch
-    {
-        SegmentationKind.Patches => $"{s.PatchSize}×{s.PatchSize} patches",
-        SegmentationKind.Superpixels => $"~{s.SuperpixelCount} SLIC superpixels",
-        _ => $"segments from column '{s.ColumnName}'",
-    };
 
     private TResult Run<TResult>(EvaluationDataReader reader, MaskingEvaluationOptions options, string task, string setting,
         Func<IMaskedScorer, IEvaluationEngine<TResult>> createEngine)

@@ -31,6 +31,14 @@ public sealed class SegmentationOptions
     /// </summary>
     public string ColumnName { get; set; } = "Segments";
 
+    /// <summary>A short description, e.g. "4×4 patches" or "~50 SLIC superpixels".</summary>
+    public override string ToString() => Kind switch
+    {
+        SegmentationKind.Patches => $"{PatchSize}×{PatchSize} patches",
+        SegmentationKind.Superpixels => $"~{SuperpixelCount} SLIC superpixels",
+        _ => $"segments from column '{ColumnName}'",
+    };
+
     internal void Validate(int height, int width)
     {
         switch (Kind)

@@ -89,7 +89,7 @@ public sealed class RobustnessCommand : ISampleCommand
             seconds["shape_bias"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
         }
 
-        string segmentLabel = segments == "patches" ? $"{patch}×{patch} patches" : $"~{segmentation.SuperpixelCount} SLIC superpixels";
+        string segmentLabel = segmentation.ToString();
         string title = $"{dataset}, {segmentLabel}, n = {curves.RowCount}";
         curves.SaveCsv(Path.Combine(outDir, "curves.csv"));
         curves.SaveSvg(Path.Combine(outDir, "accuracy.svg"), FeatureRemovalMetric.Accuracy, $"Top-1 accuracy ({title})");
