@@ -72,8 +72,12 @@ public sealed class ChannelNormalization
     }
 
     /// <summary>Black (pixel value 0) after normalization, per channel, shaped [1, C, 1, 1].</summary>
-    public Tensor Black(Device device) =>
-        tensor(Mean.Zip(StandardDeviation, (m, s) => -m / s).ToArray(), device: device).view(1, -1, 1, 1);
+    public Tensor Black(Device device)
+    {
+        // The scope frees the flat tensor behind the view, which would otherwise live until the GC finds it.
+        using var scope = NewDisposeScope();
+        return tensor(Mean.Zip(StandardDeviation, (m, s) => -m / s).ToArray(), device: device).view(1, -1, 1, 1).MoveToOuterDisposeScope();
+    }
 
     private static Tensor Statistic(IReadOnlyList<float> values, Device device) => tensor(values.ToArray(), device: device).view(1, -1, 1, 1);
 }

@@ -188,6 +188,7 @@ public sealed class FeatureRemovalTests
             Assert.IsTrue(polylines.All(p => p.Attribute("points")!.Value.Split(' ').Length == 11), $"{metric}: one vertex per fraction");
             var legend = svg.Descendants(ns + "text").Select(t => t.Value).ToList();
             CollectionAssert.IsSubsetOf(new[] { "LayerMasking", "Grey", "Blur" }, legend);
+            Assert.AreEqual(metric == FeatureRemovalMetric.Accuracy, legend.Contains("chance (1/5)"), $"{metric}: chance line only on accuracy");
         }
     }
 
