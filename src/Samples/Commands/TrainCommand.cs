@@ -13,7 +13,7 @@ namespace Microsoft.ML.Masking.Samples.Commands;
 /// Trains a ResNet with <c>mlContext.MulticlassClassification.Trainers.ResNet</c> on Fashion-MNIST or the synthetic
 /// shapes, evaluates it on the test split with <c>mlContext.MulticlassClassification.Evaluate</c>, saves the model
 /// (DIR/model.zip, loadable with <c>mlContext.Model.Load</c>) and writes DIR/train.json. For shapes it also trains
-/// a linear baseline (SdcaMaximumEntropy on the raw pixels) to show the task needs more than a linear model.
+/// a linear baseline (multinomial logistic regression on the raw pixels) to show the task needs more than a linear model.
 /// A checkpoint (DIR/training.ckpt) is written every epoch; rerunning the same command resumes from it.
 /// </summary>
 public sealed class TrainCommand : ISampleCommand
@@ -114,7 +114,7 @@ public sealed class TrainCommand : ISampleCommand
             ["date_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm"),
         };
         if (recipe.Dataset == "shapes")
-            report["linear_baseline"] = LinearBaseline(ml, recipe, quick);
+            report["linear_baseline"] = LinearBaseline(ml, recipe);
 
         string reportPath = Path.Combine(outDir, "train.json");
         File.WriteAllText(reportPath, report.ToJsonString(new JsonSerializerOptions
@@ -151,26 +151,39 @@ public sealed class TrainCommand : ISampleCommand
     }
 
     /// <summary>
-    /// SdcaMaximumEntropy on the raw pixels: the same training images (at most 10,000, to keep it to minutes) and the
-    /// same test set.
+    /// Multinomial logistic regression (L-BFGS) on the raw pixels: the same training images (at most 10,000, to keep
+    /// it to minutes) and the same test set, for three L2 strengths. Training accuracy is reported beside test accuracy,
+    /// so a low test score cannot be mistaken for a solver that stopped early. Picking the best strength by its test
+    /// score favours the baseline, which only makes "a linear model does not solve it" a safer claim.
     /// </summary>
-    private static JsonObject LinearBaseline(MLContext ml, Recipe recipe, bool quick)
+    private static JsonObject LinearBaseline(MLContext ml, Recipe recipe)
     {
         int count = Math.Min(recipe.TrainCount, 10_000);
-        Console.WriteLine($"linear baseline: SdcaMaximumEntropy on the raw pixels of {count} training images");
-        var watch = Stopwatch.StartNew();
-        var trainer = ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(
-            labelColumnName: "Label", featureColumnName: "Image", maximumNumberOfIterations: quick ? 10 : 30);
         var train = ml.Data.Cache(ml.Data.TakeRows(recipe.Train, count));
-        var linear = trainer.Fit(train);
-        var metrics = ml.MulticlassClassification.Evaluate(linear.Transform(recipe.Test));
-        Console.WriteLine($"linear baseline test accuracy {metrics.MicroAccuracy:F4} ({watch.Elapsed.TotalSeconds:F0} s)");
+        var runs = new JsonArray();
+        double bestTest = 0;
+        foreach (float l2 in new[] { 1e-4f, 1e-2f, 1f })
+        {
+            Console.WriteLine($"linear baseline: LbfgsMaximumEntropy on the raw pixels of {count} training images, L2 {l2}");
+            var watch = Stopwatch.StartNew();
+            var linear = ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(
+                labelColumnName: "Label", featureColumnName: "Image", l1Regularization: 0f, l2Regularization: l2).Fit(train);
+            double seconds = watch.Elapsed.TotalSeconds;
+            double trainAccuracy = ml.MulticlassClassification.Evaluate(linear.Transform(train)).MicroAccuracy;
+            double testAccuracy = ml.MulticlassClassification.Evaluate(linear.Transform(recipe.Test)).MicroAccuracy;
+            Console.WriteLine($"  accuracy: train {trainAccuracy:F4}, test {testAccuracy:F4} ({seconds:F0} s)");
+            bestTest = Math.Max(bestTest, testAccuracy);
+            runs.Add(new JsonObject
+            {
+                ["l2"] = l2, ["train_accuracy"] = trainAccuracy, ["test_accuracy"] = testAccuracy, ["seconds"] = Math.Round(seconds, 1),
+            });
+        }
         return new JsonObject
         {
-            ["trainer"] = "SdcaMaximumEntropy (raw pixels)",
+            ["trainer"] = "LbfgsMaximumEntropy (raw pixels)",
             ["train_images"] = count,
-            ["test_accuracy"] = metrics.MicroAccuracy,
-            ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 1),
+            ["best_test_accuracy"] = bestTest,
+            ["runs"] = runs,
         };
     }
 
