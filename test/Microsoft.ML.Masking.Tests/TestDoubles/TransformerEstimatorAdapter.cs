@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.Internal;
 
 namespace Microsoft.ML.Masking.Tests.TestDoubles;
@@ -13,7 +14,7 @@ internal sealed class TransformerEstimatorAdapter(LinearTestTransformer transfor
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        Core.SchemaChecks.CheckFloatVector(inputSchema, transformer.HeaderValue.InputColumn);
+        SchemaChecks.CheckFloatVector(inputSchema, transformer.HeaderValue.InputColumn);
         return SchemaShapeColumns.Append(inputSchema, transformer.Outputs.Select(SchemaShapeColumns.For));
     }
 }

@@ -1,10 +1,10 @@
 using Microsoft.ML.Masking.Core.Persistence;
 using Microsoft.ML.Masking.Tests.TestDoubles;
 
-namespace Microsoft.ML.Masking.Tests;
+namespace Microsoft.ML.Masking.Tests.Core.Persistence;
 
 [TestClass]
-public sealed class PersistenceAtomicFileTests
+public sealed class AtomicFileTests
 {
     public TestContext TestContext { get; set; } = null!;
 

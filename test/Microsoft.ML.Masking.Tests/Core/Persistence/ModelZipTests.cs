@@ -3,10 +3,10 @@ using Microsoft.ML.Masking.Core.Persistence;
 using Microsoft.ML.Masking.Tests.TestDoubles;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Masking.Tests;
+namespace Microsoft.ML.Masking.Tests.Core.Persistence;
 
 [TestClass]
-public sealed class PersistenceModelZipTests
+public sealed class ModelZipTests
 {
     public TestContext TestContext { get; set; } = null!;
 

@@ -2,7 +2,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Tests.TestDoubles;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Masking.Tests;
+namespace Microsoft.ML.Masking.Tests.Core.Batching;
 
 [TestClass]
 public sealed class BatchingTests

@@ -1,7 +1,7 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Tests.TestDoubles;
 
-namespace Microsoft.ML.Masking.Tests;
+namespace Microsoft.ML.Masking.Tests.Data;
 
 [TestClass]
 public sealed class ImageFolderLoaderTests

@@ -2,7 +2,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Tests.TestDoubles;
 
-namespace Microsoft.ML.Masking.Tests;
+namespace Microsoft.ML.Masking.Tests.Data;
 
 [TestClass]
 public sealed class ShapesGeneratorTests

@@ -6,7 +6,7 @@ using Microsoft.ML.Masking.Tests.TestDoubles;
 using Microsoft.ML.Masking.Training;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Masking.Tests;
+namespace Microsoft.ML.Masking.Tests.Training;
 
 [TestClass]
 public sealed class ResNetTrainerTests

@@ -3,7 +3,7 @@ using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Tests.TestDoubles;
 using Microsoft.ML.Masking.Training;
 
-namespace Microsoft.ML.Masking.Tests;
+namespace Microsoft.ML.Masking.Tests.Training;
 
 [TestClass]
 public sealed class ResNetTrainerBadInputTests

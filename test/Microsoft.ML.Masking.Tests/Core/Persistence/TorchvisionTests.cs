@@ -5,10 +5,10 @@ using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Masking.Tests;
+namespace Microsoft.ML.Masking.Tests.Core.Persistence;
 
 [TestClass]
-public sealed class PersistenceTorchvisionTests
+public sealed class TorchvisionTests
 {
     public TestContext TestContext { get; set; } = null!;
 

@@ -4,10 +4,10 @@ using TorchSharp;
 using static TorchSharp.torch;
 using Microsoft.ML.Masking.Tests.TestDoubles;
 
-namespace Microsoft.ML.Masking.Tests;
+namespace Microsoft.ML.Masking.Tests.Core.Persistence;
 
 [TestClass]
-public sealed class PersistenceModuleWeightsTests
+public sealed class ModuleWeightsTests
 {
     public TestContext TestContext { get; set; } = null!;
 

@@ -3,10 +3,10 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Tests.FreshProcess;
 using Microsoft.ML.Masking.Tests.TestDoubles;
 
-namespace Microsoft.ML.Masking.Tests;
+namespace Microsoft.ML.Masking.Tests.Core.Persistence;
 
 [TestClass]
-public sealed class PersistenceFreshProcessTests
+public sealed class FreshProcessLoadingTests
 {
     private const int ImageSide = 8;
     private const int ImageCount = 7;

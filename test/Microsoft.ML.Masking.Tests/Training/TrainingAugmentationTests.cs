@@ -2,7 +2,7 @@ using Microsoft.ML.Masking.Training;
 using Microsoft.ML.Masking.Training.Engine;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Masking.Tests;
+namespace Microsoft.ML.Masking.Tests.Training;
 
 [TestClass]
 public sealed class TrainingAugmentationTests
