@@ -37,7 +37,7 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
         bool MaskMarksRemoved, string[]? ClassNames, string PredictedLabelColumnName);
 
     internal LayerMaskingTransformer(IHostEnvironment env, Settings settings, ResNet model)
-        : base(env, nameof(LayerMaskingTransformer), Inputs(settings), Outputs(settings), settings.BatchSize)
+        : base(env, nameof(LayerMaskingTransformer), InputColumns(settings), OutputColumns(settings), settings.BatchSize)
     {
         _settings = settings;
         Model = model;
@@ -61,13 +61,13 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
     /// <summary>Name of the score output column.</summary>
     public string ScoreColumnName => _settings.ScoreColumnName;
 
-    private static BatchInputColumn[] Inputs(Settings s) =>
+    private static BatchInputColumn[] InputColumns(Settings s) =>
     [
         new(s.ImageColumnName, s.ImageChannels * s.ImageHeight * s.ImageWidth),
         new(s.MaskColumnName, s.ImageHeight * s.ImageWidth),
     ];
 
-    private static BatchOutputColumn[] Outputs(Settings s)
+    private static BatchOutputColumn[] OutputColumns(Settings s)
     {
         var outputs = new List<BatchOutputColumn> { BatchOutputColumn.FloatVector(s.ScoreColumnName, s.Architecture.NumClasses) };
         if (s.FeaturesColumnName is not null)

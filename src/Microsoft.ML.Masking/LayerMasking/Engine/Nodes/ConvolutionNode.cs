@@ -29,7 +29,7 @@ internal sealed class ConvolutionNode : GraphNode
         {
             TorchSharp.Padding.Valid => [0, 0],
             TorchSharp.Padding.Same => [(_kernel[0] - 1) * _dilation[0] / 2, (_kernel[1] - 1) * _dilation[1] / 2],
-            _ => conv.padding,
+            _ => conv.padding ?? throw new NotSupportedException($"{path}: the convolution has neither padding sizes nor a padding mode."),
         };
         int kernelWidth = (int)Math.Max(_kernel[0], _kernel[1]);
         ReferenceIterations = kernelWidth > 1 ? kernelWidth : 0;
