@@ -1,4 +1,4 @@
-using Microsoft.ML.Masking.Evaluation.Reporting;
+using Microsoft.ML.Masking.Core.Reporting;
 using Microsoft.ML.Masking.LayerMasking;
 
 namespace Microsoft.ML.Masking.Evaluation;

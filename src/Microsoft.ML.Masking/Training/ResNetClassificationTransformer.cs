@@ -59,7 +59,7 @@ public sealed class ResNetClassificationTransformer : BatchedTorchTransformer
         HeaderValue = header;
         ResNet = network;
         Normalization = new ChannelNormalization(header.ChannelMean, header.ChannelStandardDeviation);
-        TrainingHistory = history.ToArray();
+        TrainingHistory = new ResNetTrainingHistory(history);
         _device = HostDevice.Resolve(env);
         ResNet.to(_device);
         ResNet.eval();
@@ -86,8 +86,8 @@ public sealed class ResNetClassificationTransformer : BatchedTorchTransformer
     /// <summary>The predicted-class key column written.</summary>
     public string PredictedLabelColumnName => HeaderValue.PredictedLabelColumnName;
 
-    /// <summary>One report per trained epoch (kept in the saved model).</summary>
-    public IReadOnlyList<ResNetEpochReport> TrainingHistory { get; }
+    /// <summary>One report per trained epoch (kept in the saved model), with CSV and SVG output of the training curves.</summary>
+    public ResNetTrainingHistory TrainingHistory { get; }
 
     internal Header HeaderValue { get; }
 
@@ -97,7 +97,7 @@ public sealed class ResNetClassificationTransformer : BatchedTorchTransformer
     {
         writer.WriteJson(HeaderStream, HeaderValue);
         writer.WriteWeights(WeightsStream, ResNet);
-        writer.WriteBytes(HistoryStream, JsonSerializer.SerializeToUtf8Bytes(TrainingHistory, HistoryJson));
+        writer.WriteBytes(HistoryStream, JsonSerializer.SerializeToUtf8Bytes(TrainingHistory.ToArray(), HistoryJson));
     }
 
     private static ResNetClassificationTransformer Create(IHostEnvironment env, ModelLoadContext ctx)

@@ -12,7 +12,8 @@ namespace Microsoft.ML.Masking.Samples.Commands;
 /// <summary>
 /// Trains a ResNet with <c>mlContext.MulticlassClassification.Trainers.ResNet</c> on Fashion-MNIST or the synthetic
 /// shapes, evaluates it on the test split with <c>mlContext.MulticlassClassification.Evaluate</c>, saves the model
-/// (DIR/model.zip, loadable with <c>mlContext.Model.Load</c>) and writes DIR/train.json. For shapes it also trains
+/// (DIR/model.zip, loadable with <c>mlContext.Model.Load</c>) and writes DIR/train.json and the training curves
+/// (DIR/training_accuracy.svg, training_loss.svg, training.csv). For shapes it also trains
 /// a linear baseline (multinomial logistic regression on the raw pixels) to show the task needs more than a linear model.
 /// A checkpoint (DIR/training.ckpt) is written every epoch; rerunning the same command resumes from it.
 /// </summary>
@@ -78,6 +79,9 @@ public sealed class TrainCommand : ISampleCommand
 
         string modelPath = Path.Combine(outDir, "model.zip");
         ml.Model.Save(model, recipe.Train.Schema, modelPath);
+        model.TrainingHistory.SaveSvg(Path.Combine(outDir, "training_accuracy.svg"), ResNetTrainingMetric.Accuracy);
+        model.TrainingHistory.SaveSvg(Path.Combine(outDir, "training_loss.svg"), ResNetTrainingMetric.Loss);
+        model.TrainingHistory.SaveCsv(Path.Combine(outDir, "training.csv"));
 
         var report = new JsonObject
         {
@@ -122,7 +126,7 @@ public sealed class TrainCommand : ISampleCommand
             WriteIndented = true,
             Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         }));
-        Console.WriteLine($"wrote {modelPath} and {reportPath}");
+        Console.WriteLine($"wrote {modelPath}, {reportPath} and the training curves (training_accuracy.svg, training_loss.svg, training.csv)");
         return 0;
     }
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Microsoft.ML.Masking.Evaluation.Reporting;
+namespace Microsoft.ML.Masking.Core.Reporting;
 
 /// <summary>Comma-separated tables with invariant numbers (NaN written as "NaN"), quoted text where needed.</summary>
 internal static class CsvText

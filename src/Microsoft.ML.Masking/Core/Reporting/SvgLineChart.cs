@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace Microsoft.ML.Masking.Evaluation.Reporting;
+namespace Microsoft.ML.Masking.Core.Reporting;
 
 /// <summary>
 /// A self-contained SVG line chart (axes, grid, one coloured line with markers and ±error whiskers per series, and a
