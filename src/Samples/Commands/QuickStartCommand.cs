@@ -18,7 +18,7 @@ public sealed class QuickStartCommand : ISampleCommand
     public int Run(SampleArguments args)
     {
         args.EnsureAllUsed();
-        // README quick start: begin
+        // README Quick start: begin
         var ml = new MLContext(seed: 0);
 
         // Synthetic shapes: the class is the object's silhouette, and every image comes with the object's exact mask.
@@ -47,7 +47,7 @@ public sealed class QuickStartCommand : ISampleCommand
             Console.WriteLine($"object removed, {method}: accuracy {metrics.MicroAccuracy:P1}");
             ml.Model.Save(model, test.Schema, $"remove-object-{method}.zip"); // loads in a fresh process with ml.Model.Load
         }
-        // README quick start: end
+        // README Quick start: end
         return 0;
     }
 }
