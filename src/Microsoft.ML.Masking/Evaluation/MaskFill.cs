@@ -82,13 +82,13 @@ public sealed class MaskFill
             FillKind.DatasetMean => datasetMean,
             _ => KeptMeanColor(pixels, keep, datasetMean),
         };
-        return where(keep.gt(0), pixels, color.expand_as(pixels)).MoveToOuterDisposeScope();
+        return where(keep.GreaterThan(0), pixels, color.expand_as(pixels)).MoveToOuterDisposeScope();
     }
 
     private static Tensor KeptMeanColor(Tensor pixels, Tensor keep, Tensor datasetMean)
     {
         var kept = keep.sum([2, 3], keepdim: true);
-        var mean = (pixels * keep).sum([2, 3], keepdim: true) / kept.clamp_min(1);
-        return where(kept.gt(0), mean, datasetMean);
+        var mean = (pixels * keep).sum([2, 3], keepdim: true) / kept.ClampMin(1);
+        return where(kept.GreaterThan(0), mean, datasetMean);
     }
 }

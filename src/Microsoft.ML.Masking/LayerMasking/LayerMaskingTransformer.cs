@@ -102,13 +102,13 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
         var mask = inputs[1].ToTensor(rowCount, [s.ImageHeight, s.ImageWidth], _device);
         if (!isfinite(pixels).all().item<bool>())
             throw new InvalidOperationException($"Column '{s.ImageColumnName}' holds NaN or infinite pixel values; layer masking needs finite pixels (remove the rows or fix the images).");
-        var nonBinary = mask.ne(0).logical_and_(mask.ne(1));
+        var nonBinary = mask.NotEqual(0).logical_and_(mask.NotEqual(1));
         if (nonBinary.any().item<bool>())
         {
             float bad = mask.masked_select(nonBinary)[0].item<float>();
             throw new InvalidOperationException($"Column '{s.MaskColumnName}' must hold only 0 and 1; found {bad}. Threshold soft masks before this transform.");
         }
-        var keep = s.MaskMarksRemoved ? mask.neg().add_(1) : mask;
+        var keep = s.MaskMarksRemoved ? mask.OneMinus() : mask;
         using var generator = new Generator((ulong)s.NoiseSeed, _device);
         var result = _classifier.Forward(pixels, keep, generator);
         var score = outputs[s.ScoreColumnName];

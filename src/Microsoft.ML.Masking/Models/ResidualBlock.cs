@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -73,6 +74,6 @@ public sealed class ResidualBlock : nn.Module<Tensor, Tensor>
         if (conv3 is not null)
             y = bn3!.forward(conv3.forward(relu.forward(y)));
         var identity = downsample is null ? x : downsample.forward(x);
-        return relu.forward(y.add_(identity)).MoveToOuterDisposeScope();
+        return relu.forward(y.PlusInPlace(identity)).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.Data;
 using static TorchSharp.torch;
 
@@ -56,8 +57,8 @@ internal sealed class ShapeBiasEngine : IEvaluationEngine<ShapeBiasResult>
         var rows = tensor(evaluated.ToArray(), device: _scorer.Device);
         var images = pixels.index_select(0, rows);
         var objectMask = tensor(objects, [batch.Count, g.Height, g.Width]).to(_scorer.Device).index_select(0, rows);
-        var objectRemoved = objectMask.neg().add_(1);
-        var brokenRemoved = objectMask.roll([g.Height / 2, g.Width / 2], [1, 2]).neg().add_(1);
+        var objectRemoved = objectMask.OneMinus();
+        var brokenRemoved = objectMask.roll([g.Height / 2, g.Width / 2], [1, 2]).OneMinus();
         var labels = evaluated.Select(i => batch.Labels[i]).ToArray();
         for (int m = 0; m < _scorer.Methods.Count; m++)
         {

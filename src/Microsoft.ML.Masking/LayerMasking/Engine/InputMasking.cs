@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -20,7 +21,7 @@ public static class InputMasking
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var removed = keep.le(0);
+        var removed = keep.AtMost(0);
         Tensor Fill(Tensor fill) => where(removed, fill, images);
         var result = method switch
         {
@@ -38,7 +39,7 @@ public static class InputMasking
 
     /// <summary>Per-image, per-channel mean over kept pixels, [batch, channels, 1, 1]; 0 (the dataset mean) where nothing is kept.</summary>
     public static Tensor KeptMean(Tensor images, Tensor keep) =>
-        (images * keep).sum([2, 3], keepdim: true) / keep.sum([2, 3], keepdim: true).clamp_min(1);
+        (images * keep).sum([2, 3], keepdim: true) / keep.sum([2, 3], keepdim: true).ClampMin(1);
 
     /// <summary>
     /// Depthwise Gaussian blur with zero padding, renormalised by the blurred all-ones image so borders keep
@@ -49,8 +50,8 @@ public static class InputMasking
         if (sigma <= 0) throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "Blur σ must be positive.");
         using var scope = NewDisposeScope();
         long c = images.shape[1];
-        var offsets = arange(size, dtype: ScalarType.Float32, device: images.device) - (size - 1) / 2.0;
-        var g1 = exp(-(offsets * offsets) / (2 * sigma * sigma));
+        var offsets = tensor(Enumerable.Range(0, size).Select(i => (float)(i - (size - 1) / 2.0)).ToArray(), device: images.device);
+        var g1 = exp((offsets * offsets).neg().DividedBy(2 * sigma * sigma));
         g1 /= g1.sum();
         var kernel = outer(g1, g1).expand(c, 1, size, size).contiguous();
         int pad = size / 2;

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Masking.LayerMasking.Engine;
@@ -30,7 +31,7 @@ public static class KeepMask
         var mask = shaped.to(ScalarType.Float32, images.device);
         using (no_grad())
         {
-            if (mask.ne(0).logical_and_(mask.ne(1)).any().item<bool>())
+            if (mask.NotEqual(0).logical_and_(mask.NotEqual(1)).any().item<bool>())
                 throw new ArgumentException("Keep-mask values must be exactly 0 (removed) or 1 (kept).", nameof(keep));
         }
         return mask;

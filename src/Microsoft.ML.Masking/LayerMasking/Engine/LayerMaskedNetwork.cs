@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.LayerMasking.Engine.Nodes;
 using static TorchSharp.torch;
 
@@ -66,7 +67,7 @@ public sealed class LayerMaskedNetwork : IDisposable
         // where(), not a product: removed pixels may hold anything, even NaN, without reaching the output.
         // The input stays in the caller's layout: padding a 3-channel image is faster channels-first, and the first
         // convolution's channels-last weights switch the layout for everything after it.
-        var start = new MaskedActivation(where(mask.gt(0), images, 0f), masks.Root(mask), clean: true);
+        var start = new MaskedActivation(where(mask.GreaterThan(0), images, 0f), masks.Root(mask), clean: true);
         // A network that ends on a spatial map (no global pool) hands it out zeroed where removed, as the reference does.
         var body = _body.Fast(start, masks, inputShared: false).CleanValues();
         return Finish(body);

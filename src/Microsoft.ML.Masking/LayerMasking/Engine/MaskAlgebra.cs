@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -54,7 +55,7 @@ internal sealed class MaskAlgebra : IDisposable
         if (dilation.All(d => d == 1) && padding.Zip(kernel, (p, k) => p <= k / 2).All(x => x))
         {
             using var sums = F.avg_pool2d(mask, kernel, stride, padding, ceil_mode: false, count_include_pad: true, divisor_override: 1);
-            return sums.gt(0).to(mask.dtype);
+            return sums.GreaterThan(0).to(mask.dtype);
         }
         // max_pool2d rejects padding above half the kernel, which a dilated convolution may have; zeros are
         // equivalent for a 0/1 mask because every window still holds at least one real position or is all padding.
@@ -98,8 +99,8 @@ internal sealed class MaskAlgebra : IDisposable
             for (int t = 0; t < iterations; t++)
             {
                 var count = NeighbourPadding.BoxSum(m);
-                coefficients[t] = Own(NeighbourPadding.Removed(m).div_(count.add(PaddingEpsilon)));
-                m = m.add(count).clamp_(0, 1);
+                coefficients[t] = Own(NeighbourPadding.Removed(m).div_(count.Plus(PaddingEpsilon)));
+                m = m.Plus(count).ClampToUnitInPlace();
             }
         }
         _paddingCoefficients[key] = coefficients;

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -31,14 +32,14 @@ public static class NeighbourPadding
         {
             var num = BoxSum(x);
             var den = BoxSum(m);
-            x = x + Removed(m) * (num / (den + MaskAlgebra.PaddingEpsilon));
-            m = (m + den).clamp(0, 1);
+            x = x.Plus(Removed(m) * (num / den.Plus(MaskAlgebra.PaddingEpsilon)));
+            m = m.Plus(den).ClampToUnitInPlace();
         }
         return x.MoveToOuterDisposeScope();
     }
 
-    /// <summary>1 − m, written as −m + 1 because TorchSharp's scalar-minus-tensor operator is far slower.</summary>
-    internal static Tensor Removed(Tensor m) => m.neg().add_(1);
+    /// <summary>1 − m: the removed positions of a keep-mask.</summary>
+    internal static Tensor Removed(Tensor m) => m.OneMinus();
 
     /// <summary>
     /// Fills every removed position, growing inwards from the kept region until nothing is left (at most
@@ -58,8 +59,8 @@ public static class NeighbourPadding
             if (perImage.sum().item<float>() == 0) break;
             var num = BoxSum(x);
             var den = BoxSum(m);
-            x = x + Removed(m) * (num / (den + MaskAlgebra.PaddingEpsilon));
-            m = (m + den).clamp(0, 1);
+            x = x.Plus(Removed(m) * (num / den.Plus(MaskAlgebra.PaddingEpsilon)));
+            m = m.Plus(den).ClampToUnitInPlace();
         }
         return x.MoveToOuterDisposeScope();
     }

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -61,9 +62,9 @@ internal sealed class ConvolutionNode : GraphNode
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var n = _norm!;
-        var scale = n.weight!.div(n.running_var!.add(n.eps).sqrt_());
+        var scale = n.weight!.div(n.running_var!.Plus(n.eps).sqrt_());
         var weight = _conv.weight!.mul(scale.view(-1, 1, 1, 1));
-        var bias = (_conv.bias is null ? n.running_mean!.neg() : _conv.bias.sub(n.running_mean!)).mul_(scale).add_(n.bias!);
+        var bias = (_conv.bias is null ? n.running_mean!.neg() : _conv.bias.sub(n.running_mean!)).mul_(scale).PlusInPlace(n.bias!);
         _foldedWeight = ChannelsLast.Of(weight).DetachFromDisposeScope();
         _foldedBias = bias.DetachFromDisposeScope();
     }
@@ -99,9 +100,9 @@ internal sealed class ConvolutionNode : GraphNode
         {
             var coefficients = masks.PaddingCoefficients(mask, FastIterations);
             // First step out of place (the input may be a residual identity), the rest in place.
-            x = x.addcmul(NeighbourPadding.BoxSum(x), coefficients[0], 1);
+            x = x.addcmul(NeighbourPadding.BoxSum(x), coefficients[0], ScalarMath.One);
             for (int t = 1; t < coefficients.Length; t++)
-                x.addcmul_(NeighbourPadding.BoxSum(x), coefficients[t], 1);
+                x.addcmul_(NeighbourPadding.BoxSum(x), coefficients[t], ScalarMath.One);
         }
         var y = _fold
             ? F.conv2d(x, _foldedWeight!, _foldedBias, _stride, _padding, _dilation, _conv.groups)

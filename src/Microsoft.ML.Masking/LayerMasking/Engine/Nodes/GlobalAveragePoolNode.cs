@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Masking.LayerMasking.Engine.Nodes;
@@ -16,7 +17,7 @@ internal sealed class GlobalAveragePoolNode(string path) : GraphNode(path)
     public override MaskedActivation Reference(MaskedActivation input, MaskAlgebra masks)
     {
         var m = input.Mask!.Tensor;
-        var mean = (input.Values * m).sum([2, 3], keepdim: true) / (m.sum([2, 3], keepdim: true) + Epsilon);
+        var mean = (input.Values * m).sum([2, 3], keepdim: true) / m.sum([2, 3], keepdim: true).Plus(Epsilon);
         return new MaskedActivation(mean, null, clean: true);
     }
 
@@ -30,7 +31,7 @@ internal sealed class GlobalAveragePoolNode(string path) : GraphNode(path)
         var sum = ChannelsLast.IsChannelsLast(x)
             ? m.reshape(b, 1, -1).bmm(x.permute(0, 2, 3, 1).reshape(b, -1, c)).reshape(b, c, 1)
             : x.reshape(b, c, -1).bmm(m.reshape(b, -1, 1));
-        var mean = sum.div_(m.sum([2, 3]).reshape(b, 1, 1).add_(Epsilon));
+        var mean = sum.div_(m.sum([2, 3]).reshape(b, 1, 1).PlusInPlace(Epsilon));
         return new MaskedActivation(mean.reshape(b, c, 1, 1), null, clean: true);
     }
 }

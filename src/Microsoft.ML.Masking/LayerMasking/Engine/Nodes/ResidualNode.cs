@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Masking.LayerMasking.Engine.Nodes;
@@ -11,7 +12,7 @@ internal sealed class ResidualNode(string path, ChainNode main, ChainNode? short
     public override Tensor Plain(Tensor x)
     {
         var y = main.Plain(x);
-        return nn.functional.relu(y + (shortcut is null ? x : shortcut.Plain(x)));
+        return nn.functional.relu(y.Plus(shortcut is null ? x : shortcut.Plain(x)));
     }
 
     public override MaskedActivation Reference(MaskedActivation input, MaskAlgebra masks)
@@ -19,7 +20,7 @@ internal sealed class ResidualNode(string path, ChainNode main, ChainNode? short
         var a = main.Reference(input, masks);
         var b = shortcut is null ? input : shortcut.Reference(input, masks);
         var mask = a.Mask!.Tensor * b.Mask!.Tensor;
-        var sum = (a.Values + b.Values) * mask;
+        var sum = a.Values.Plus(b.Values) * mask;
         return new MaskedActivation(nn.functional.relu(sum * mask) * mask, masks.Adopt(mask), clean: true);
     }
 
@@ -30,7 +31,7 @@ internal sealed class ResidualNode(string path, ChainNode main, ChainNode? short
         var b = shortcut is null ? input : shortcut.Fast(input, masks, inputShared: true);
         // The main branch's last layer made a fresh tensor, so the sum can reuse it. Left dirty: the next
         // layer that reads neighbours (or the global pool) applies the AND mask.
-        var sum = ReferenceEquals(a.Values, input.Values) ? a.Values.add(b.Values) : a.Values.add_(b.Values);
+        var sum = ReferenceEquals(a.Values, input.Values) ? a.Values.Plus(b.Values) : a.Values.PlusInPlace(b.Values);
         sum.relu_();
         return new MaskedActivation(sum, masks.And(a.Mask!, b.Mask!), clean: false);
     }
