@@ -31,32 +31,16 @@ internal static class ScalarMath
     public static Tensor PlusInPlace(this Tensor a, Tensor b) => a.add_(b, One);
 
     /// <summary>a + value, out of place.</summary>
-    public static Tensor Plus(this Tensor a, double value)
-    {
-        using var scalar = value.ToScalar();
-        return a.add(scalar, One);
-    }
+    public static Tensor Plus(this Tensor a, double value) => With(value, s => a.add(s, One));
 
     /// <summary>a += value, in place.</summary>
-    public static Tensor PlusInPlace(this Tensor a, double value)
-    {
-        using var scalar = value.ToScalar();
-        return a.add_(scalar, One);
-    }
+    public static Tensor PlusInPlace(this Tensor a, double value) => With(value, s => a.add_(s, One));
 
     /// <summary>a · value, out of place.</summary>
-    public static Tensor Times(this Tensor a, double value)
-    {
-        using var scalar = value.ToScalar();
-        return a.mul(scalar);
-    }
+    public static Tensor Times(this Tensor a, double value) => With(value, s => a.mul(s));
 
     /// <summary>a / value, out of place.</summary>
-    public static Tensor DividedBy(this Tensor a, double value)
-    {
-        using var scalar = value.ToScalar();
-        return a.div(scalar);
-    }
+    public static Tensor DividedBy(this Tensor a, double value) => With(value, s => a.div(s));
 
     /// <summary>1 − a, written as −a + 1 because TorchSharp's scalar-minus-tensor operator is far slower.</summary>
     public static Tensor OneMinus(this Tensor a) => a.neg().add_(One, One);
@@ -73,45 +57,28 @@ internal static class ScalarMath
     }
 
     /// <summary>max(a, min), out of place.</summary>
-    public static Tensor ClampMin(this Tensor a, double min)
-    {
-        using var low = min.ToScalar();
-        return a.clamp_min(low);
-    }
+    public static Tensor ClampMin(this Tensor a, double min) => With(min, s => a.clamp_min(s));
 
     /// <summary>a &gt; value.</summary>
-    public static Tensor GreaterThan(this Tensor a, double value)
-    {
-        using var scalar = value.ToScalar();
-        return a.gt(scalar);
-    }
+    public static Tensor GreaterThan(this Tensor a, double value) => With(value, s => a.gt(s));
 
     /// <summary>a &lt; value.</summary>
-    public static Tensor LessThan(this Tensor a, double value)
-    {
-        using var scalar = value.ToScalar();
-        return a.lt(scalar);
-    }
+    public static Tensor LessThan(this Tensor a, double value) => With(value, s => a.lt(s));
 
     /// <summary>a ≤ value.</summary>
-    public static Tensor AtMost(this Tensor a, double value)
-    {
-        using var scalar = value.ToScalar();
-        return a.le(scalar);
-    }
+    public static Tensor AtMost(this Tensor a, double value) => With(value, s => a.le(s));
 
     /// <summary>a ≠ value.</summary>
-    public static Tensor NotEqual(this Tensor a, double value)
-    {
-        using var scalar = value.ToScalar();
-        return a.ne(scalar);
-    }
+    public static Tensor NotEqual(this Tensor a, double value) => With(value, s => a.ne(s));
 
     /// <summary>a with <paramref name="value"/> where <paramref name="mask"/> is true, out of place.</summary>
-    public static Tensor Fill(this Tensor a, Tensor mask, double value)
+    public static Tensor Fill(this Tensor a, Tensor mask, double value) => With(value, s => a.masked_fill(mask, s));
+
+    /// <summary>Runs <paramref name="operation"/> with <paramref name="value"/> as a Scalar that is disposed after it.</summary>
+    private static Tensor With(double value, Func<Scalar, Tensor> operation)
     {
         using var scalar = value.ToScalar();
-        return a.masked_fill(mask, scalar);
+        return operation(scalar);
     }
 
     /// <summary>0, 1, …, count − 1 as a 1-D tensor.</summary>
