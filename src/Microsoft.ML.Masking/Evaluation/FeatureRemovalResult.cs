@@ -45,8 +45,7 @@ public sealed class FeatureRemovalResult
     /// <summary>The curve of <paramref name="method"/>.</summary>
     /// <exception cref="KeyNotFoundException">The method was not evaluated.</exception>
     public FeatureRemovalCurve Curve(MaskingMethod method) =>
-        Curves.FirstOrDefault(c => c.Method == method)
-        ?? throw new KeyNotFoundException($"{method} was not evaluated; the result has {string.Join(", ", Curves.Select(c => c.Method))}.");
+        EvaluatedMethods.Find(Curves, method, c => c.Method);
 
     /// <summary>
     /// The curves as CSV, one row per method and fraction: method, fraction, pixels_removed, accuracy, accuracy_se,

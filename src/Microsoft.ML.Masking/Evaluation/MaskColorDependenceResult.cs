@@ -39,8 +39,7 @@ public sealed class MaskColorDependenceResult
     /// <summary>The spread of <paramref name="method"/>.</summary>
     /// <exception cref="KeyNotFoundException">The method was not evaluated.</exception>
     public MaskColorSpread Method(MaskingMethod method) =>
-        Methods.FirstOrDefault(m => m.Method == method)
-        ?? throw new KeyNotFoundException($"{method} was not evaluated; the result has {string.Join(", ", Methods.Select(m => m.Name))}.");
+        EvaluatedMethods.Find(Methods, method, m => m.Method);
 
     /// <summary>Top-1 accuracy on the whole images.</summary>
     public double CleanAccuracy { get; }

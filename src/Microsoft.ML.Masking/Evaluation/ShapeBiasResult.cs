@@ -38,8 +38,7 @@ public sealed class ShapeBiasResult
     /// <summary>The metrics of <paramref name="method"/>.</summary>
     /// <exception cref="KeyNotFoundException">The method was not evaluated.</exception>
     public ShapeBiasMetrics Method(MaskingMethod method) =>
-        Methods.FirstOrDefault(m => m.Method == method)
-        ?? throw new KeyNotFoundException($"{method} was not evaluated; the result has {string.Join(", ", Methods.Select(m => m.Method))}.");
+        EvaluatedMethods.Find(Methods, method, m => m.Method);
 
     /// <summary>CSV, one row per method: method, object_removed, object_removed_se, broken_shape, broken_shape_se.</summary>
     public string ToCsv() => CsvText.Build(

@@ -54,6 +54,31 @@ internal sealed class BatchSchemaBinding
     public IEnumerable<DataViewSchema.Column> PassThroughInputs(IEnumerable<DataViewSchema.Column> columns) =>
         columns.Where(c => IsPassThrough(c.Index)).Select(c => InputSchema[c.Index]);
 
+    /// <summary>
+    /// Whether output-schema <paramref name="column"/> is active in a row built on <paramref name="source"/>: a
+    /// pass-through column when its input column is active there, an output column when it was requested.
+    /// </summary>
+    public bool IsColumnActive(DataViewSchema.Column column, DataViewRow source, bool[] activeOutputs) =>
+        IsPassThrough(column.Index)
+            ? source.IsColumnActive(InputSchema[column.Index])
+            : activeOutputs[column.Index - InputColumnCount];
+
+    /// <summary>
+    /// The getter of output-schema <paramref name="column"/> in a row built on <paramref name="source"/>: the source's
+    /// getter for a pass-through column, else a reader of <paramref name="outputs"/> at the slot
+    /// <paramref name="currentSlot"/> returns (which computes the batch when needed).
+    /// </summary>
+    public ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column, DataViewRow source, bool[] activeOutputs,
+        BatchBuffers? outputs, Func<int> currentSlot)
+    {
+        if (IsPassThrough(column.Index))
+            return source.GetGetter<TValue>(InputSchema[column.Index]);
+        int output = column.Index - InputColumnCount;
+        if (!activeOutputs[output])
+            throw new InvalidOperationException($"Column '{column.Name}' was not requested when the row or cursor was created.");
+        return BatchOutputGetters.Create<TValue>(Outputs[output], outputs![output], currentSlot);
+    }
+
     private void CheckBelongsToOutput(DataViewSchema.Column column)
     {
         if (column.Index < 0 || column.Index >= OutputSchema.Count || OutputSchema[column.Index].Name != column.Name)

@@ -48,20 +48,10 @@ internal sealed class BatchedRowCursor : DataViewRowCursor
 
     public override ValueGetter<DataViewRowId> GetIdGetter() => _follower.GetIdGetter();
 
-    public override bool IsColumnActive(DataViewSchema.Column column) =>
-        _binding.IsPassThrough(column.Index)
-            ? _follower.IsColumnActive(_binding.InputSchema[column.Index])
-            : _activeOutputs[column.Index - _binding.InputColumnCount];
+    public override bool IsColumnActive(DataViewSchema.Column column) => _binding.IsColumnActive(column, _follower, _activeOutputs);
 
-    public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-    {
-        if (_binding.IsPassThrough(column.Index))
-            return _follower.GetGetter<TValue>(_binding.InputSchema[column.Index]);
-        int output = column.Index - _binding.InputColumnCount;
-        if (!_activeOutputs[output])
-            throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was created.");
-        return BatchOutputGetters.Create<TValue>(_binding.Outputs[output], _outputs![output], CurrentSlot);
-    }
+    public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
+        _binding.GetGetter<TValue>(column, _follower, _activeOutputs, _outputs, CurrentSlot);
 
     public override bool MoveNext()
     {

@@ -73,20 +73,10 @@ internal sealed class BatchedRowMapper : IRowToRowMapper
 
         public override ValueGetter<DataViewRowId> GetIdGetter() => _input.GetIdGetter();
 
-        public override bool IsColumnActive(DataViewSchema.Column column) =>
-            _binding.IsPassThrough(column.Index)
-                ? _input.IsColumnActive(_binding.InputSchema[column.Index])
-                : _activeOutputs[column.Index - _binding.InputColumnCount];
+        public override bool IsColumnActive(DataViewSchema.Column column) => _binding.IsColumnActive(column, _input, _activeOutputs);
 
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-        {
-            if (_binding.IsPassThrough(column.Index))
-                return _input.GetGetter<TValue>(_binding.InputSchema[column.Index]);
-            int output = column.Index - _binding.InputColumnCount;
-            if (!_activeOutputs[output])
-                throw new InvalidOperationException($"Column '{column.Name}' was not requested when the row was created.");
-            return BatchOutputGetters.Create<TValue>(_binding.Outputs[output], _outputs![output], ComputeCurrentRow);
-        }
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
+            _binding.GetGetter<TValue>(column, _input, _activeOutputs, _outputs, ComputeCurrentRow);
 
         private int ComputeCurrentRow()
         {
