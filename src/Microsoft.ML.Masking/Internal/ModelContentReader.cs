@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Masking.Core.Persistence;
@@ -27,10 +28,19 @@ internal sealed class ModelContentReader
     /// <c>Create(IHostEnvironment env, ModelLoadContext ctx)</c>.
     /// </summary>
     /// <exception cref="FormatException">The entry was written by another transformer or by an unreadable version.</exception>
+    /// <exception cref="NotSupportedException">The process runs an ML.NET release this build was not tested with.</exception>
     public static ModelContentReader Open(ModelLoadContext context, ModelFormat format)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(format);
+        MLNetVersionGuard.EnsureSupported();
+        return OpenChecked(context, format);
+    }
+
+    // Apart from Open so that the version guard runs before the JIT resolves any internal member used here.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ModelContentReader OpenChecked(ModelLoadContext context, ModelFormat format)
+    {
         if (!context.InRepository)
             throw new NotSupportedException("These transformers load from a model repository (mlContext.Model.Load), not from a single stream.");
         // Checks the model signature and version range; throws ML.NET's FormatException naming both on mismatch.

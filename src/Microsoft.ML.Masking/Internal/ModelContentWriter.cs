@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Masking.Core.Persistence;
@@ -20,11 +21,20 @@ internal sealed class ModelContentWriter
     /// Saves a transformer: stamps <paramref name="format"/> into the header, then lets <paramref name="writeContent"/>
     /// add its streams. Use from <c>ICanSaveModel.Save</c>.
     /// </summary>
+    /// <exception cref="NotSupportedException">The process runs an ML.NET release this build was not tested with.</exception>
     public static void Save(ModelSaveContext context, ModelFormat format, Action<ModelContentWriter> writeContent)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(format);
         ArgumentNullException.ThrowIfNull(writeContent);
+        MLNetVersionGuard.EnsureSupported();
+        SaveChecked(context, format, writeContent);
+    }
+
+    // Apart from Save so that the version guard runs before the JIT resolves any internal member used here.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void SaveChecked(ModelSaveContext context, ModelFormat format, Action<ModelContentWriter> writeContent)
+    {
         if (!context.InRepository)
             throw new NotSupportedException("These transformers save into a model repository (mlContext.Model.Save), not into a single stream.");
         context.CheckAtModel();
