@@ -43,15 +43,15 @@ public static class ReadmeSnippets
         var test = ml.Data.LoadShapes(new ShapesOptions { ImageSize = 32, Count = 2000, Seed = 2 });
         var curves = ml.MaskingEvaluation().EvaluateFeatureRemoval(test, new FeatureRemovalOptions
         {
-            Classifier = classifier,                                  // a trained ResNetClassificationTransformer
+            Classifier = classifier.Classifier,                       // network, normalization, image shape, class names
             Segmentation = new SegmentationOptions { PatchSize = 4 }, // or Kind = Superpixels / Column
         });
         foreach (var curve in curves.Curves)
             Console.WriteLine($"{curve.Method}: accuracy {curve.At(0.5).Accuracy:P1} ± {curve.At(0.5).AccuracyStandardError:P1} with half the patches removed");
         curves.SaveSvg("accuracy.svg");   // one line per method; also SaveCsv, and FeatureRemovalMetric.Unchanged / ClassEntropy
 
-        var shapeBias = ml.MaskingEvaluation().EvaluateShapeBias(test, new ShapeBiasOptions { Classifier = classifier });
-        var colour = ml.MaskingEvaluation().EvaluateMaskColorDependence(test, new MaskColorDependenceOptions { Classifier = classifier });
+        var shapeBias = ml.MaskingEvaluation().EvaluateShapeBias(test, new ShapeBiasOptions { Classifier = classifier.Classifier });
+        var colour = ml.MaskingEvaluation().EvaluateMaskColorDependence(test, new MaskColorDependenceOptions { Classifier = classifier.Classifier });
         // README Measuring missingness bias: end
         Console.WriteLine(shapeBias.ToCsv());
         Console.WriteLine(colour.ToCsv());

@@ -16,9 +16,16 @@ public sealed class ChannelNormalization
         ArgumentNullException.ThrowIfNull(mean);
         ArgumentNullException.ThrowIfNull(standardDeviation);
         if (mean.Count == 0 || mean.Count != standardDeviation.Count)
-            throw new ArgumentException($"Channel normalization needs one mean and one standard deviation per channel; got {mean.Count} and {standardDeviation.Count}.");
-        if (mean.Any(m => !float.IsFinite(m)) || standardDeviation.Any(s => !(s > 0) || !float.IsFinite(s)))
-            throw new ArgumentException("Channel means must be finite and standard deviations finite and positive.");
+            throw new ArgumentException(
+                $"A channel normalization needs one mean and one standard deviation per channel; mean has {mean.Count} value(s) and standardDeviation {standardDeviation.Count}.",
+                mean.Count == 0 ? nameof(mean) : nameof(standardDeviation));
+        for (int c = 0; c < mean.Count; c++)
+        {
+            if (!float.IsFinite(mean[c]))
+                throw new ArgumentException($"mean[{c}] is {mean[c]}; channel means must be finite.", nameof(mean));
+            if (!(standardDeviation[c] > 0) || !float.IsFinite(standardDeviation[c]))
+                throw new ArgumentException($"standardDeviation[{c}] is {standardDeviation[c]}; standard deviations must be finite and positive.", nameof(standardDeviation));
+        }
         Mean = mean.ToArray();
         StandardDeviation = standardDeviation.ToArray();
     }
@@ -36,7 +43,10 @@ public sealed class ChannelNormalization
     public static ChannelNormalization Identity(int channels) =>
         new(new float[channels], Enumerable.Repeat(1f, channels).ToArray());
 
-    /// <summary>ImageNet's statistics for pixels in 0–1 (torchvision's pretrained models).</summary>
+    /// <summary>
+    /// ImageNet's statistics for RGB pixels in 0–1 (torchvision's pretrained models): mean (0.485, 0.456, 0.406),
+    /// standard deviation (0.229, 0.224, 0.225). Use ExtractPixels with <c>scaleImage: 1f / 255</c>.
+    /// </summary>
     public static ChannelNormalization ImageNet { get; } = new([0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]);
 
     /// <summary>
@@ -54,10 +64,10 @@ public sealed class ChannelNormalization
     }
 
     /// <summary>Throws unless this normalization has exactly <paramref name="channels"/> channels.</summary>
-    public void EnsureChannels(int channels)
+    internal void EnsureChannels(int channels)
     {
         if (channels != Channels)
-            throw new ArgumentException($"The normalization has {Channels} channels; the images have {channels}.");
+            throw new ArgumentException($"The normalization has {Channels} channel(s); the images have {channels}.");
     }
 
     /// <summary>Normalizes a batch [N, C, H, W] (a new tensor on the batch's device).</summary>

@@ -34,7 +34,7 @@ public sealed class MaskColorDependenceOptions : MaskingEvaluationOptions
         ArgumentNullException.ThrowIfNull(Segmentation, nameof(Segmentation));
         if (!(MaxPixelValue > 0) || !float.IsFinite(MaxPixelValue))
             throw new ArgumentOutOfRangeException(nameof(MaxPixelValue), MaxPixelValue, "must be positive and finite");
-        int channels = Network.Architecture.InputChannels;
+        int channels = ClassifierInEffect.ImageShape.Channels;
         var fills = FillsFor(channels);
         if (fills.Count < 2)
             throw new ArgumentException("Compare at least two fills.", nameof(Fills));

@@ -64,7 +64,7 @@ public sealed class MaskingEvaluationCatalog
         var fills = options!.FillsFor(shape.Channels);
         string setting = $"{fills.Count} fills × (painted input + {options.Methods.Count} methods), {options.Fraction:0.##} of {options.Segmentation} removed";
         return Run(reader, options, "Mask colour dependence", setting, scorer => new MaskColorDependenceEngine(scorer, shape, fills,
-            options.Fraction, options.Segmentation, options.Seed, options.NormalizationInEffect, options.MaxPixelValue));
+            options.Fraction, options.Segmentation, options.Seed, options.ClassifierInEffect.Normalization, options.MaxPixelValue));
     }
 
     /// <summary>Checks the arguments, the options and the schema; returns the image layout and a reader of the columns used.</summary>
@@ -81,17 +81,17 @@ public sealed class MaskingEvaluationCatalog
         return (shape, reader);
     }
 
-    private static int ClassCount(MaskingEvaluationOptions options) => options.Network.Architecture.NumClasses;
+    private static int ClassCount(MaskingEvaluationOptions options) => options.ClassifierInEffect.ClassCount;
 
     private TResult Run<TResult>(EvaluationDataReader reader, MaskingEvaluationOptions options, string task, string setting,
         Func<IMaskedScorer, IEvaluationEngine<TResult>> createEngine)
     {
         var host = _env.Register(nameof(MaskingEvaluationCatalog));
         using var channel = host.Start(task);
-        var device = HostDevice.Resolve(_env);
-        var model = options.Network;
-        model.to(device);
-        using var scorer = new MaskedClassifierScorer(model, options.Methods, options.NormalizationInEffect, options.BlurSigma, device);
+        var classifier = options.ClassifierInEffect;
+        var device = classifier.ResolveDevice(_env);
+        classifier.Network.to(device);
+        using var scorer = new MaskedClassifierScorer(classifier.Network, options.Methods, classifier.Normalization, options.BlurSigma, device);
         var engine = createEngine(scorer);
         var progress = new EvaluationProgress(channel, task, reader.CountRows(), setting);
         long done = 0;

@@ -1,10 +1,7 @@
 using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Core;
-using Microsoft.ML.Masking.Evaluation.Engine;
 using Microsoft.ML.Masking.LayerMasking;
-using Microsoft.ML.Masking.Models;
-using Microsoft.ML.Masking.Training;
 
 namespace Microsoft.ML.Masking.Evaluation;
 
@@ -13,7 +10,7 @@ public abstract class MaskingEvaluationOptions
 {
     /// <summary>
     /// Image column: a known-size vector of <see cref="float"/> in planar C×H×W order (as ExtractPixels writes it),
-    /// in pixel space; the evaluator applies <see cref="Normalization"/> itself. Default: "Image".
+    /// in pixel space; the evaluator applies the <see cref="Classifier"/>'s normalisation itself. Default: "Image".
     /// </summary>
     public string ImageColumnName { get; set; } = "Image";
 
@@ -21,30 +18,11 @@ public abstract class MaskingEvaluationOptions
     public string LabelColumnName { get; set; } = "Label";
 
     /// <summary>
-    /// The image layout. Default: null, meaning the <see cref="Classifier"/>'s, or else square images whose side
-    /// follows from the image column's size and the network's input channels.
+    /// The classifier evaluated: network, normalisation (applied by the evaluator; it also defines grey), image shape
+    /// and device. From a trained classifier: <c>trained.Classifier</c>; from a module: <see cref="ImageClassifier.FromModule"/>.
+    /// Required; default: null.
     /// </summary>
-    public ImageShape? ImageShape { get; set; }
-
-    /// <summary>
-    /// The trained classifier to evaluate (as <c>mlContext.MulticlassClassification.Trainers.ResNet</c> fits it or
-    /// <c>mlContext.Model.Load</c> returns it): its network, normalisation and image layout are used. Set this or
-    /// <see cref="Model"/>. Default: null.
-    /// </summary>
-    public ResNetClassificationTransformer? Classifier { get; set; }
-
-    /// <summary>
-    /// A bare network to evaluate, used in place (moved to the MLContext's device), with <see cref="Normalization"/>.
-    /// Set this or <see cref="Classifier"/>. Default: null.
-    /// </summary>
-    public ResNet? Model { get; set; }
-
-    /// <summary>
-    /// The per-channel normalisation <see cref="Model"/> was trained with, applied to the pixels before the network;
-    /// it also defines grey (the data set's mean colour). Ignored with a <see cref="Classifier"/>, which carries its own.
-    /// Default: null, meaning none (mean 0, deviation 1).
-    /// </summary>
-    public ChannelNormalization? Normalization { get; set; }
+    public ImageClassifier? Classifier { get; set; }
 
     /// <summary>The masking methods compared, in reporting order, each at most once. Default: every <see cref="MaskingMethod"/>.</summary>
     public IReadOnlyList<MaskingMethod> Methods { get; set; } = Enum.GetValues<MaskingMethod>();
@@ -63,41 +41,28 @@ public abstract class MaskingEvaluationOptions
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(ImageColumnName, nameof(ImageColumnName));
         ArgumentException.ThrowIfNullOrWhiteSpace(LabelColumnName, nameof(LabelColumnName));
-        if ((Classifier is null) == (Model is null))
-            throw new ArgumentException($"Set either {GetType().Name}.{nameof(Classifier)} (a trained classifier) or {nameof(Model)} (a network), not both.", nameof(Model));
-        if (ImageShape is { } shape && (shape.Channels != Network.Architecture.InputChannels || shape.Height < 1 || shape.Width < 1))
-            throw new ArgumentException($"ImageShape {shape} does not fit the network, which takes {Network.Architecture.InputChannels} channel(s).", nameof(ImageShape));
+        if (Classifier is null)
+            throw new ArgumentException(
+                $"Set {GetType().Name}.{nameof(Classifier)}: a trained classifier's .Classifier, or ImageClassifier.FromModule(network, normalization, imageShape).",
+                nameof(Classifier));
         if (Methods is null || Methods.Count == 0)
-            throw new ArgumentException("Give at least one masking method.", nameof(Methods));
+            throw new ArgumentException($"{GetType().Name}.{nameof(Methods)}: give at least one masking method.", nameof(Methods));
         if (Methods.Any(m => !Enum.IsDefined(m)) || Methods.Distinct().Count() != Methods.Count)
-            throw new ArgumentException($"Methods must be known masking methods, each listed once; got [{string.Join(", ", Methods)}].", nameof(Methods));
+            throw new ArgumentException($"{GetType().Name}.{nameof(Methods)} must be known masking methods, each listed once; got [{string.Join(", ", Methods)}].", nameof(Methods));
         if (BatchSize < 1)
-            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "must be at least 1");
+            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"{GetType().Name}.{nameof(BatchSize)} must be at least 1");
         if (!(BlurSigma > 0))
-            throw new ArgumentOutOfRangeException(nameof(BlurSigma), BlurSigma, "must be positive");
-        NormalizationInEffect.EnsureChannels(Network.Architecture.InputChannels);
+            throw new ArgumentOutOfRangeException(nameof(BlurSigma), BlurSigma, $"{GetType().Name}.{nameof(BlurSigma)} must be positive");
     }
 
-    /// <summary>The network evaluated.</summary>
-    internal ResNet Network => Classifier?.ResNet ?? Model ?? throw new InvalidOperationException("No network set.");
+    /// <summary>The classifier, once <see cref="Validate"/> has passed.</summary>
+    internal ImageClassifier ClassifierInEffect => Classifier ?? throw new InvalidOperationException("No classifier set.");
 
-    /// <summary>The normalisation in effect.</summary>
-    internal ChannelNormalization NormalizationInEffect =>
-        Classifier?.Normalization ?? Normalization ?? ChannelNormalization.Identity(Network.Architecture.InputChannels);
-
-    /// <summary>The image layout: the one given, the classifier's, or the square that fits the image column.</summary>
+    /// <summary>The image layout, after checking that the image column holds it (size, and dimensions where the column has them).</summary>
     internal ImageShape ResolveShape(DataViewSchema schema)
     {
-        int channels = Network.Architecture.InputChannels;
-        var column = schema.GetColumnOrNull(ImageColumnName) ?? throw SchemaChecks.NotFound("data", ImageColumnName);
-        if (column.Type is not VectorDataViewType { ItemType: var item, Size: var size } || item != NumberDataViewType.Single || size == 0)
-            throw SchemaChecks.Mismatch("data", ImageColumnName, "known-size vector of Single", $"{column.Type}");
-        if ((ImageShape ?? Classifier?.ImageShape) is { } given)
-            return given;
-        int side = (int)Math.Round(Math.Sqrt(size / (double)channels));
-        if (side * side * channels != size)
-            throw new ArgumentException(
-                $"Column '{ImageColumnName}' holds {size} values, which is not {channels} channel(s) of a square image; set ImageShape.", "data");
-        return new ImageShape(channels, side, side);
+        var shape = ClassifierInEffect.ImageShape;
+        SchemaChecks.CheckImageVector(schema, ImageColumnName, shape, "data");
+        return shape;
     }
 }

@@ -1,54 +1,48 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Core;
-using Microsoft.ML.Masking.Core.Persistence;
 using Microsoft.ML.Masking.Internal;
 using Microsoft.ML.Masking.LayerMasking.Engine;
-using Microsoft.ML.Masking.Models;
 using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.Masking.LayerMasking;
 
 /// <summary>
-/// Estimator for <see cref="LayerMaskingTransformer"/>: checks the options, the input columns and the network
-/// (every module must be one layer masking supports), loads weights when given a file, and returns the transformer.
-/// Nothing is trained. Create it with <see cref="LayerMaskingCatalog.LayerMask(TransformsCatalog, LayerMaskingOptions)"/>.
+/// Estimator for <see cref="LayerMaskingTransformer"/>: checks the options, the input columns against the
+/// classifier's image shape and the network (every module must be one layer masking supports), and returns the
+/// transformer. Nothing is trained. Create it with <see cref="LayerMaskingCatalog.LayerMask(TransformsCatalog, LayerMaskingOptions)"/>.
 /// </summary>
 public sealed class LayerMaskingEstimator : IEstimator<LayerMaskingTransformer>
 {
     private readonly IHostEnvironment _env;
     private readonly LayerMaskingOptions _options;
+    private readonly ImageClassifier _classifier;
 
     internal LayerMaskingEstimator(IHostEnvironment env, LayerMaskingOptions options)
     {
         _env = env ?? throw new ArgumentNullException(nameof(env));
         _options = options ?? throw new ArgumentNullException(nameof(options));
-        Validate(options);
+        _classifier = Validate(options);
     }
 
-    /// <summary>Checks the input columns and fits (loads the network and checks it can be layer-masked).</summary>
+    /// <summary>Checks the input columns and fits (checks the network can be layer-masked).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing, or its type, size or dimensions contradict the classifier's image shape (the message names the column).</exception>
+    /// <exception cref="NotSupportedException">The network has a module layer masking cannot handle (the message names it).</exception>
     public LayerMaskingTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var o = _options;
-        SchemaChecks.CheckFloatVector(input.Schema, o.ImageColumnName, o.ImageChannels * o.ImageHeight * o.ImageWidth, nameof(input));
-        SchemaChecks.CheckFloatVector(input.Schema, o.MaskColumnName, o.ImageHeight * o.ImageWidth, nameof(input));
-        var model = o.Model ?? LoadWeights(o);
-        if (model.Architecture.InputChannels != o.ImageChannels)
-            throw new ArgumentException($"The network takes {model.Architecture.InputChannels} channels but ImageChannels is {o.ImageChannels}.", nameof(LayerMaskingOptions.ImageChannels));
+        SchemaChecks.CheckImageVector(input.Schema, o.ImageColumnName, _classifier.ImageShape, nameof(input));
+        SchemaChecks.CheckPixelVector(input.Schema, o.MaskColumnName, _classifier.ImageShape, nameof(input));
         // Fails here, naming the module, rather than on the first batch.
-        using (LayerMaskedNetwork.Create(model)) { }
+        using (LayerMaskedNetwork.Create(_classifier.Network)) { }
         var settings = new LayerMaskingTransformer.Settings(
-            o.ImageColumnName, o.MaskColumnName, o.ScoreColumnName, o.FeaturesColumnName,
-            o.ImageChannels, o.ImageHeight, o.ImageWidth, o.Method,
-            o.ChannelMean ?? new float[o.ImageChannels], o.ChannelStandardDeviation ?? Enumerable.Repeat(1f, o.ImageChannels).ToArray(),
-            o.BlurSigma, o.NoiseSeed, o.OutputLogits, o.BatchSize, model.Architecture,
-            o.MaskMarksRemoved, o.ClassNames?.ToArray(), o.PredictedLabelColumnName);
-        if (o.ClassNames is not null && o.ClassNames.Count != model.Architecture.NumClasses)
-            throw new ArgumentException($"ClassNames has {o.ClassNames.Count} names but the network has {model.Architecture.NumClasses} classes.", nameof(LayerMaskingOptions.ClassNames));
-        return new LayerMaskingTransformer(_env, settings, model);
+            o.ImageColumnName, o.MaskColumnName, o.ScoreColumnName, o.FeaturesColumnName, o.Method,
+            o.BlurSigma, o.NoiseSeed, o.OutputLogits, o.BatchSize, o.MaskMarksRemoved, o.PredictedLabelColumnName);
+        return new LayerMaskingTransformer(_env, settings, _classifier);
     }
 
     /// <summary>Checks that the image and mask columns are float vectors and describes the output columns.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or is not a known-size vector of Single (the message names it).</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
@@ -57,38 +51,28 @@ public sealed class LayerMaskingEstimator : IEstimator<LayerMaskingTransformer>
         var outputs = new List<SchemaShape.Column> { SchemaShapeColumns.FloatVector(_options.ScoreColumnName) };
         if (_options.FeaturesColumnName is not null)
             outputs.Add(SchemaShapeColumns.FloatVector(_options.FeaturesColumnName));
-        if (_options.ClassNames is not null)
+        if (_classifier.ClassNames is not null)
             outputs.Add(SchemaShapeColumns.Key(_options.PredictedLabelColumnName));
         return SchemaShapeColumns.Append(inputSchema, outputs);
     }
 
-    private static ResNet LoadWeights(LayerMaskingOptions o)
+    private static ImageClassifier Validate(LayerMaskingOptions o)
     {
-        var model = new ResNet(o.Architecture!);
-        ModuleWeights.LoadFile(model, o.WeightsPath!);
-        model.eval();
-        return model;
-    }
-
-    private static void Validate(LayerMaskingOptions o)
-    {
+        const string Options = nameof(LayerMaskingOptions);
         ArgumentException.ThrowIfNullOrWhiteSpace(o.ImageColumnName, nameof(o.ImageColumnName));
         ArgumentException.ThrowIfNullOrWhiteSpace(o.MaskColumnName, nameof(o.MaskColumnName));
         ArgumentException.ThrowIfNullOrWhiteSpace(o.ScoreColumnName, nameof(o.ScoreColumnName));
-        if (o.ImageChannels < 1) throw new ArgumentOutOfRangeException(nameof(o.ImageChannels), o.ImageChannels, "must be at least 1");
-        if (o.ImageHeight < 1) throw new ArgumentOutOfRangeException(nameof(o.ImageHeight), o.ImageHeight, "set the image height in pixels");
-        if (o.ImageWidth < 1) throw new ArgumentOutOfRangeException(nameof(o.ImageWidth), o.ImageWidth, "set the image width in pixels");
-        if (o.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(o.BatchSize), o.BatchSize, "must be at least 1");
-        if (!(o.BlurSigma > 0)) throw new ArgumentOutOfRangeException(nameof(o.BlurSigma), o.BlurSigma, "must be positive");
-        if (o.ChannelMean is not null || o.ChannelStandardDeviation is not null)
-            new ChannelNormalization(o.ChannelMean ?? new float[o.ImageChannels], o.ChannelStandardDeviation ?? Enumerable.Repeat(1f, o.ImageChannels).ToArray()).EnsureChannels(o.ImageChannels);
-        if (o.Model is null)
-        {
-            if (o.WeightsPath is null || o.Architecture is null)
-                throw new ArgumentException("Give the network: LayerMaskingOptions.Model, or WeightsPath together with Architecture.");
-            o.Architecture.Validate();
-            if (!File.Exists(o.WeightsPath))
-                throw new FileNotFoundException($"Weights file '{o.WeightsPath}' does not exist.", o.WeightsPath);
-        }
+        ArgumentException.ThrowIfNullOrWhiteSpace(o.PredictedLabelColumnName, nameof(o.PredictedLabelColumnName));
+        if (o.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(o.BatchSize), o.BatchSize, $"{Options}.{nameof(o.BatchSize)} must be at least 1");
+        if (!(o.BlurSigma > 0)) throw new ArgumentOutOfRangeException(nameof(o.BlurSigma), o.BlurSigma, $"{Options}.{nameof(o.BlurSigma)} must be positive");
+        if (!Enum.IsDefined(o.Method)) throw new ArgumentOutOfRangeException(nameof(o.Method), o.Method, $"{Options}.{nameof(o.Method)} is not a masking method");
+        var classifier = o.Classifier ?? throw new ArgumentException(
+            $"Set {Options}.{nameof(o.Classifier)}: a trained classifier's .Classifier, ImageClassifier.FromModule(network, normalization, imageShape) " +
+            "or ImageClassifier.FromWeights(path, architecture, normalization, imageShape).", nameof(o.Classifier));
+        if (o.FeaturesColumnName is not null && classifier.FeatureCount is null)
+            throw new ArgumentException(
+                $"{Options}.{nameof(o.FeaturesColumnName)} is set but the network does not end in a Linear layer, so it has no penultimate features.",
+                nameof(o.FeaturesColumnName));
+        return classifier;
     }
 }

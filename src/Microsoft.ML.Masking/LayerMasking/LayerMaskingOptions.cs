@@ -1,16 +1,23 @@
-using Microsoft.ML.Masking.Models;
+using Microsoft.ML.Masking.Core;
 
 namespace Microsoft.ML.Masking.LayerMasking;
 
 /// <summary>Settings of <see cref="LayerMaskingEstimator"/>. Every property documents its default.</summary>
 public sealed class LayerMaskingOptions
 {
+    /// <summary>
+    /// The classifier: network, normalisation, image shape, class names and device. The image column must hold
+    /// its <see cref="ImageClassifier.ImageShape"/> in pixel space (the transform normalises) and the mask column one
+    /// value per pixel. Required; default: null.
+    /// </summary>
+    public ImageClassifier? Classifier { get; set; }
+
     /// <summary>Input image column: a known-size vector of <see cref="float"/> in planar C×H×W order, as
-    /// <c>ExtractPixels</c> produces. Default: "Image".</summary>
+    /// <c>ExtractPixels</c> produces by default (not interleaved), in pixel space. Default: "Image".</summary>
     public string ImageColumnName { get; set; } = "Image";
 
-    /// <summary>Keep-mask column: a known-size vector of <see cref="float"/> of H×W values, 1 = kept, 0 = removed
-    /// (broadcast over channels). Default: "Mask".</summary>
+    /// <summary>Keep-mask column: a known-size vector of <see cref="float"/> of H×W values in row-major order (row by
+    /// row, index = y·W + x), 1 = kept, 0 = removed (broadcast over channels). Default: "Mask".</summary>
     public string MaskColumnName { get; set; } = "Mask";
 
     /// <summary>Output column of class scores (softmax probabilities, or logits when <see cref="OutputLogits"/>). Default: "Score".</summary>
@@ -26,35 +33,13 @@ public sealed class LayerMaskingOptions
     public bool MaskMarksRemoved { get; set; }
 
     /// <summary>
-    /// Class names in score order. When set, a key-typed <see cref="PredictedLabelColumnName"/> column with these
-    /// key values is added, so <c>mlContext.MulticlassClassification.Evaluate</c> accepts the output. Default: null.
+    /// Output key column of the top class, added when the <see cref="Classifier"/> has class names (its key values),
+    /// so <c>mlContext.MulticlassClassification.Evaluate</c> accepts the output. Default: "PredictedLabel".
     /// </summary>
-    public IReadOnlyList<string>? ClassNames { get; set; }
-
-    /// <summary>Output column of the top class (only with <see cref="ClassNames"/>). Default: "PredictedLabel".</summary>
     public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
-
-    /// <summary>Image channels. Default: 3.</summary>
-    public int ImageChannels { get; set; } = 3;
-
-    /// <summary>Image height in pixels; required (the transform never resizes).</summary>
-    public int ImageHeight { get; set; }
-
-    /// <summary>Image width in pixels; required (the transform never resizes).</summary>
-    public int ImageWidth { get; set; }
 
     /// <summary>How removed pixels are taken out. Default: <see cref="MaskingMethod.LayerMasking"/>.</summary>
     public MaskingMethod Method { get; set; } = MaskingMethod.LayerMasking;
-
-    /// <summary>
-    /// Per-channel mean subtracted from the pixel values before the network (pixel scale, e.g. 0–255 when
-    /// ExtractPixels keeps bytes). ExtractPixels can only apply one offset and scale to all channels; this one is
-    /// per channel. Default: null (zero for every channel; the column is already normalised).
-    /// </summary>
-    public float[]? ChannelMean { get; set; }
-
-    /// <summary>Per-channel standard deviation the centred pixels are divided by. Default: null (one for every channel).</summary>
-    public float[]? ChannelStandardDeviation { get; set; }
 
     /// <summary>σ in pixels of <see cref="MaskingMethod.Blur"/>. Default: 4.</summary>
     public double BlurSigma { get; set; } = 4.0;
@@ -67,19 +52,4 @@ public sealed class LayerMaskingOptions
 
     /// <summary>Rows per forward pass. Default: 32.</summary>
     public int BatchSize { get; set; } = 32;
-
-    /// <summary>
-    /// The network, used in place (its weights are not copied). Set this or <see cref="WeightsPath"/> with
-    /// <see cref="Architecture"/>. Default: null.
-    /// </summary>
-    public ResNet? Model { get; set; }
-
-    /// <summary>Architecture to build when loading <see cref="WeightsPath"/>. Default: null.</summary>
-    public ResNetArchitecture? Architecture { get; set; }
-
-    /// <summary>
-    /// Weights file to load into <see cref="Architecture"/>: safetensors, or a PyTorch <c>state_dict</c> saved
-    /// with <c>torch.save</c> (.pt/.pth), torchvision parameter names. Default: null.
-    /// </summary>
-    public string? WeightsPath { get; set; }
 }

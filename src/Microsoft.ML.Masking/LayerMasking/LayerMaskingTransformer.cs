@@ -1,6 +1,7 @@
 using Microsoft.ML.Masking.Core;
 using Microsoft.ML;
 using Microsoft.ML.Masking.Core.Batching;
+using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Internal;
 using Microsoft.ML.Masking.LayerMasking;
 using Microsoft.ML.Masking.LayerMasking.Engine;
@@ -21,33 +22,50 @@ namespace Microsoft.ML.Masking.LayerMasking;
 public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposable
 {
     internal const string LoaderSignature = "LayerMaskingTransform";
-    private static readonly ModelFormat ModelFormat = new("LAYRMASK", LoaderSignature, typeof(LayerMaskingTransformer));
+    // Version 2: the classifier is saved as one ImageClassifierHeader; MaskingMethod.MeanColour became MeanColor.
+    private static readonly ModelFormat ModelFormat = new("LAYRMASK", LoaderSignature, typeof(LayerMaskingTransformer), version: 2, oldestReadableVersion: 1);
     private const string HeaderEntry = "Header.json";
     private const string WeightsEntry = "Weights.safetensors";
 
     private readonly Settings _settings;
-    private readonly MaskedClassifier _classifier;
+    private readonly MaskedClassifier _masked;
     private readonly Device _device;
+    private volatile bool _disposed;
 
-    /// <summary>What is saved besides the weights: everything needed to rebuild the transformer.</summary>
+    /// <summary>The transform's own settings (the classifier is saved next to them).</summary>
     internal sealed record Settings(
-        string ImageColumnName, string MaskColumnName, string ScoreColumnName, string? FeaturesColumnName,
-        int ImageChannels, int ImageHeight, int ImageWidth, MaskingMethod Method, float[] ChannelMean, float[] ChannelStandardDeviation,
-        double BlurSigma, int NoiseSeed, bool OutputLogits, int BatchSize, ResNetArchitecture Architecture,
-        bool MaskMarksRemoved, string[]? ClassNames, string PredictedLabelColumnName);
+        string ImageColumnName, string MaskColumnName, string ScoreColumnName, string? FeaturesColumnName, MaskingMethod Method,
+        double BlurSigma, int NoiseSeed, bool OutputLogits, int BatchSize, bool MaskMarksRemoved, string PredictedLabelColumnName);
 
-    internal LayerMaskingTransformer(IHostEnvironment env, Settings settings, ResNet model)
-        : base(env, nameof(LayerMaskingTransformer), InputColumns(settings), OutputColumns(settings), settings.BatchSize)
+    /// <summary>What Header.json holds.</summary>
+    internal sealed record SavedHeader(Settings Settings, ImageClassifierHeader Classifier);
+
+    /// <summary>Header.json of version 1, whose fields were flat.</summary>
+    internal sealed record SavedHeaderV1(
+        string ImageColumnName, string MaskColumnName, string ScoreColumnName, string? FeaturesColumnName,
+        int ImageChannels, int ImageHeight, int ImageWidth, string Method, float[] ChannelMean, float[] ChannelStandardDeviation,
+        double BlurSigma, int NoiseSeed, bool OutputLogits, int BatchSize, ResNetArchitecture Architecture,
+        bool MaskMarksRemoved, string[]? ClassNames, string PredictedLabelColumnName)
     {
-        _settings = settings;
-        Model = model;
-        _device = HostDevice.Resolve(env);
-        model.to(_device);
-        _classifier = new MaskedClassifier(model, settings.Method, new ChannelNormalization(settings.ChannelMean, settings.ChannelStandardDeviation), settings.BlurSigma, _device);
+        public SavedHeader Upgrade() => new(
+            new Settings(ImageColumnName, MaskColumnName, ScoreColumnName, FeaturesColumnName,
+                Enum.Parse<MaskingMethod>(Method == "MeanColour" ? nameof(MaskingMethod.MeanColor) : Method),
+                BlurSigma, NoiseSeed, OutputLogits, BatchSize, MaskMarksRemoved, PredictedLabelColumnName),
+            new ImageClassifierHeader(Architecture, new ImageShape(ImageChannels, ImageHeight, ImageWidth), ChannelMean, ChannelStandardDeviation, ClassNames));
     }
 
-    /// <summary>The network (shared with whoever supplied it, not a copy).</summary>
-    public ResNet Model { get; }
+    internal LayerMaskingTransformer(IHostEnvironment env, Settings settings, ImageClassifier classifier)
+        : base(env, nameof(LayerMaskingTransformer), InputColumns(settings, classifier), OutputColumns(settings, classifier), settings.BatchSize)
+    {
+        _settings = settings;
+        Classifier = classifier;
+        _device = classifier.ResolveDevice(env);
+        classifier.Network.to(_device);
+        _masked = new MaskedClassifier(classifier.Network, settings.Method, classifier.Normalization, settings.BlurSigma, _device);
+    }
+
+    /// <summary>The classifier (its network is shared with whoever supplied it, not a copy).</summary>
+    public ImageClassifier Classifier { get; }
 
     /// <summary>The masking method.</summary>
     public MaskingMethod Method => _settings.Method;
@@ -61,19 +79,20 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
     /// <summary>Name of the score output column.</summary>
     public string ScoreColumnName => _settings.ScoreColumnName;
 
-    private static BatchInputColumn[] InputColumns(Settings s) =>
+    private static BatchInputColumn[] InputColumns(Settings s, ImageClassifier c) =>
     [
-        new(s.ImageColumnName, s.ImageChannels * s.ImageHeight * s.ImageWidth),
-        new(s.MaskColumnName, s.ImageHeight * s.ImageWidth),
+        new(s.ImageColumnName, c.ImageShape.Size),
+        new(s.MaskColumnName, c.ImageShape.Pixels),
     ];
 
-    private static BatchOutputColumn[] OutputColumns(Settings s)
+    private static BatchOutputColumn[] OutputColumns(Settings s, ImageClassifier c)
     {
-        var outputs = new List<BatchOutputColumn> { BatchOutputColumn.FloatVector(s.ScoreColumnName, s.Architecture.NumClasses) };
+        var outputs = new List<BatchOutputColumn> { BatchOutputColumn.FloatVector(s.ScoreColumnName, c.ClassCount) };
         if (s.FeaturesColumnName is not null)
-            outputs.Add(BatchOutputColumn.FloatVector(s.FeaturesColumnName, s.Architecture.FeatureChannels));
-        if (s.ClassNames is not null)
-            outputs.Add(BatchOutputColumn.Key(s.PredictedLabelColumnName, s.ClassNames));
+            outputs.Add(BatchOutputColumn.FloatVector(s.FeaturesColumnName, c.FeatureCount
+                ?? throw new ArgumentException($"Column '{s.FeaturesColumnName}': the network has no penultimate features.")));
+        if (c.ClassNames is not null)
+            outputs.Add(BatchOutputColumn.Key(s.PredictedLabelColumnName, c.ClassNames.ToArray()));
         return outputs.ToArray();
     }
 
@@ -81,25 +100,28 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
 
     private protected override void SaveModel(ModelContentWriter writer)
     {
-        writer.WriteJson(HeaderEntry, _settings);
-        writer.WriteWeights(WeightsEntry, Model);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        writer.WriteJson(HeaderEntry, new SavedHeader(_settings, Classifier.ToHeader()));
+        writer.WriteWeights(WeightsEntry, Classifier.Network);
     }
 
     private static LayerMaskingTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         var reader = ModelContentReader.Open(ctx, ModelFormat);
-        var settings = reader.ReadJson<Settings>(HeaderEntry);
-        var model = new ResNet(settings.Architecture);
-        reader.ReadWeights(WeightsEntry, model);
-        model.eval();
-        return new LayerMaskingTransformer(env, settings, model);
+        var header = reader.Version == 1 ? reader.ReadJson<SavedHeaderV1>(HeaderEntry).Upgrade() : reader.ReadJson<SavedHeader>(HeaderEntry);
+        var network = new ResNet(header.Classifier.Architecture);
+        reader.ReadWeights(WeightsEntry, network);
+        network.eval();
+        return new LayerMaskingTransformer(env, header.Settings, ImageClassifier.FromHeader(header.Classifier, network));
     }
 
     private protected override void MapBatch(BatchBuffers inputs, BatchBuffers outputs, int rowCount)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var s = _settings;
-        var pixels = inputs[0].ToTensor(rowCount, [s.ImageChannels, s.ImageHeight, s.ImageWidth], _device);
-        var mask = inputs[1].ToTensor(rowCount, [s.ImageHeight, s.ImageWidth], _device);
+        var shape = Classifier.ImageShape;
+        var pixels = inputs[0].ToTensor(rowCount, [shape.Channels, shape.Height, shape.Width], _device);
+        var mask = inputs[1].ToTensor(rowCount, [shape.Height, shape.Width], _device);
         if (!isfinite(pixels).all().item<bool>())
             throw new InvalidOperationException($"Column '{s.ImageColumnName}' holds NaN or infinite pixel values; layer masking needs finite pixels (remove the rows or fix the images).");
         var nonBinary = mask.NotEqual(0).logical_and_(mask.NotEqual(1));
@@ -110,16 +132,22 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
         }
         var keep = s.MaskMarksRemoved ? mask.OneMinus() : mask;
         using var generator = new Generator((ulong)s.NoiseSeed, _device);
-        var result = _classifier.Forward(pixels, keep, generator);
+        var result = _masked.Forward(pixels, keep, generator);
         var score = outputs[s.ScoreColumnName];
         if (score.IsActive)
             score.CopyFrom(s.OutputLogits ? result.Logits : result.Logits.softmax(1), rowCount);
         if (s.FeaturesColumnName is not null && outputs[s.FeaturesColumnName] is { IsActive: true } features)
             features.CopyFrom(result.Features!, rowCount);
-        if (s.ClassNames is not null && outputs[s.PredictedLabelColumnName] is { IsActive: true } predicted)
+        if (Classifier.ClassNames is not null && outputs[s.PredictedLabelColumnName] is { IsActive: true } predicted)
             predicted.CopyKeysFrom(result.Logits.argmax(1), rowCount);
     }
 
-    /// <summary>Releases the derived tensors (folded weights); the model itself is not disposed.</summary>
-    public void Dispose() => _classifier.Dispose();
+    /// <summary>Releases the derived tensors (folded weights); the network itself is not disposed. Using the transformer afterwards throws <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        _masked.Dispose();
+    }
 }

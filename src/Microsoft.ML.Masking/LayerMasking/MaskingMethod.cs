@@ -12,7 +12,7 @@ public enum MaskingMethod
     /// <summary>Grey, then a 5×5 Gaussian (σ = 1) of the greyed image pasted back inside the removed region only, softening the mask's edges.</summary>
     GreySmoothed,
     /// <summary>Removed pixels set to the mean colour of the image's kept pixels (the removed ones do not leak in).</summary>
-    MeanColour,
+    MeanColor,
     /// <summary>Removed pixels replaced by a Gaussian blur of the original image (σ from the options). Leaks coarse content by design, as in the occlusion literature.</summary>
     Blur,
     /// <summary>Removed pixels replaced by Gaussian noise with the dataset's statistics (N(0,1) after normalisation).</summary>

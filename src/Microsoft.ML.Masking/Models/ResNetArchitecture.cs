@@ -26,8 +26,14 @@ public sealed record ResNetArchitecture
     /// <summary>Image channels. Default: 3.</summary>
     public int InputChannels { get; init; } = 3;
 
-    /// <summary>Number of classes of the final linear layer. Default: 10.</summary>
-    public int NumClasses { get; init; } = 10;
+    /// <summary>
+    /// Number of classes of the final linear layer. Default: 1000 (ImageNet, as torchvision and
+    /// <see cref="ResNet18"/>/<see cref="ResNet34"/>/<see cref="ResNet50"/>); the ResNet trainer sets it from the label.
+    /// </summary>
+    public int NumClasses { get; init; } = DefaultNumClasses;
+
+    /// <summary>The one default of <see cref="NumClasses"/>, shared by the record and the factory methods.</summary>
+    private const int DefaultNumClasses = 1000;
 
     /// <summary>
     /// True: a 3×3 stride-1 stem and no max-pool, for 28–64 px images (CIFAR-style).
@@ -36,15 +42,15 @@ public sealed record ResNetArchitecture
     public bool SmallImageStem { get; init; }
 
     /// <summary>ResNet-18 (BasicBlock [2,2,2,2]).</summary>
-    public static ResNetArchitecture ResNet18(int numClasses = 1000, int inputChannels = 3, bool smallImageStem = false) =>
+    public static ResNetArchitecture ResNet18(int numClasses = DefaultNumClasses, int inputChannels = 3, bool smallImageStem = false) =>
         new() { Block = ResidualBlockKind.Basic, Layers = [2, 2, 2, 2], NumClasses = numClasses, InputChannels = inputChannels, SmallImageStem = smallImageStem };
 
     /// <summary>ResNet-34 (BasicBlock [3,4,6,3]).</summary>
-    public static ResNetArchitecture ResNet34(int numClasses = 1000, int inputChannels = 3, bool smallImageStem = false) =>
+    public static ResNetArchitecture ResNet34(int numClasses = DefaultNumClasses, int inputChannels = 3, bool smallImageStem = false) =>
         new() { Block = ResidualBlockKind.Basic, Layers = [3, 4, 6, 3], NumClasses = numClasses, InputChannels = inputChannels, SmallImageStem = smallImageStem };
 
     /// <summary>ResNet-50 (Bottleneck [3,4,6,3]).</summary>
-    public static ResNetArchitecture ResNet50(int numClasses = 1000, int inputChannels = 3, bool smallImageStem = false) =>
+    public static ResNetArchitecture ResNet50(int numClasses = DefaultNumClasses, int inputChannels = 3, bool smallImageStem = false) =>
         new() { Block = ResidualBlockKind.Bottleneck, Layers = [3, 4, 6, 3], NumClasses = numClasses, InputChannels = inputChannels, SmallImageStem = smallImageStem };
 
     /// <summary>Checks that every field is usable and says which one is not.</summary>

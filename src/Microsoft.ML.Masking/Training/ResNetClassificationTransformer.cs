@@ -58,21 +58,28 @@ public sealed class ResNetClassificationTransformer : BatchedTorchTransformer
     {
         HeaderValue = header;
         ResNet = network;
-        Normalization = new ChannelNormalization(header.ChannelMean, header.ChannelStandardDeviation);
+        Classifier = ImageClassifier.FromHeader(
+            new ImageClassifierHeader(header.Architecture, header.ImageShape, header.ChannelMean, header.ChannelStandardDeviation, header.ClassNames), network);
         TrainingHistory = new ResNetTrainingHistory(history);
         _device = HostDevice.Resolve(env);
         ResNet.to(_device);
         ResNet.eval();
     }
 
-    /// <summary>The trained network (eval mode). Its input is an image batch [N, C, H, W] normalised with <see cref="Normalization"/>.</summary>
+    /// <summary>
+    /// The trained classifier as the one description every other component takes (<c>LayerMask</c>, the masking
+    /// evaluators, attribution): the network, its normalisation, image shape and class names.
+    /// </summary>
+    public ImageClassifier Classifier { get; }
+
+    /// <summary>The trained network (eval mode), the same object as <c>Classifier.Network</c>. Its input is an image batch [N, C, H, W] normalised with <see cref="Normalization"/>.</summary>
     public ResNet ResNet { get; }
 
     /// <summary>The per-channel normalisation the network was trained with, applied to the image column before the network.</summary>
-    public ChannelNormalization Normalization { get; }
+    public ChannelNormalization Normalization => Classifier.Normalization;
 
     /// <summary>The layout of the image column.</summary>
-    public ImageShape ImageShape => HeaderValue.ImageShape;
+    public ImageShape ImageShape => Classifier.ImageShape;
 
     /// <summary>The class names in label order: the key values of PredictedLabel and the slot names of Score.</summary>
     public IReadOnlyList<string> ClassNames => HeaderValue.ClassNames;

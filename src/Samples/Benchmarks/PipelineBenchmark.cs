@@ -43,7 +43,8 @@ public static class PipelineBenchmark
         var view = ml.Data.LoadFromEnumerable(data, schema);
         using var transformer = ml.Transforms.LayerMask(new LayerMaskingOptions
         {
-            Model = network, ImageHeight = Side, ImageWidth = Side, BatchSize = batch,
+            Classifier = ImageClassifier.FromModule(network, ChannelNormalization.Identity(3), new Microsoft.ML.Masking.Data.ImageShape(3, Side, Side)),
+            BatchSize = batch,
         }).Fit(view);
 
         using var classifier = new MaskedClassifier(network, MaskingMethod.LayerMasking, ChannelNormalization.Identity(3));

@@ -41,7 +41,7 @@ public sealed class QuickStartCommand : ISampleCommand
         // towards chance (1 in 8); paint that draws the object's silhouette gives the class away.
         foreach (var method in new[] { MaskingMethod.LayerMasking, MaskingMethod.Grey, MaskingMethod.Black })
         {
-            var removeObject = ml.Transforms.LayerMask(classifier, maskColumnName: "ObjectMask", method: method, maskMarksRemoved: true);
+            var removeObject = ml.Transforms.LayerMask("Score", classifier, maskColumnName: "ObjectMask", method: method, maskMarksRemoved: true);
             var model = removeObject.Fit(test);
             var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test));
             Console.WriteLine($"object removed, {method}: accuracy {metrics.MicroAccuracy:P1}");

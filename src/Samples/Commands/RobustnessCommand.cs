@@ -72,20 +72,20 @@ public sealed class RobustnessCommand : ISampleCommand
 
         var curves = evaluation.EvaluateFeatureRemoval(test, new FeatureRemovalOptions
         {
-            Classifier = classifier, Segmentation = segmentation, Repeats = repeats, Seed = seed, BatchSize = batch,
+            Classifier = classifier.Classifier, Segmentation = segmentation, Repeats = repeats, Seed = seed, BatchSize = batch,
         });
         seconds["feature_removal"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
         clock.Restart();
         var colours = evaluation.EvaluateMaskColorDependence(test, new MaskColorDependenceOptions
         {
-            Classifier = classifier, Segmentation = segmentation, Fraction = 0.5, Seed = seed, BatchSize = batch,
+            Classifier = classifier.Classifier, Segmentation = segmentation, Fraction = 0.5, Seed = seed, BatchSize = batch,
         });
         seconds["color_dependence"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
         ShapeBiasResult? shapeBias = null;
         if (dataset == "shapes")
         {
             clock.Restart();
-            shapeBias = evaluation.EvaluateShapeBias(test, new ShapeBiasOptions { Classifier = classifier, Seed = seed, BatchSize = batch });
+            shapeBias = evaluation.EvaluateShapeBias(test, new ShapeBiasOptions { Classifier = classifier.Classifier, Seed = seed, BatchSize = batch });
             seconds["shape_bias"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
         }
 

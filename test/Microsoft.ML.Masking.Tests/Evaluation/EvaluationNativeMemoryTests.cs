@@ -21,13 +21,13 @@ public sealed class EvaluationNativeMemoryTests
         {
             evaluation.EvaluateFeatureRemoval(data, new FeatureRemovalOptions
             {
-                Model = network, Normalization = Normalization, Methods = methods, Fractions = [0, 0.5, 1], BatchSize = 4,
+                Classifier = Classifier(network), Methods = methods, Fractions = [0, 0.5, 1], BatchSize = 4,
                 Segmentation = new SegmentationOptions { Kind = SegmentationKind.Superpixels, SuperpixelCount = 12 },
             });
-            evaluation.EvaluateShapeBias(data, new ShapeBiasOptions { Model = network, Normalization = Normalization, Methods = methods, BatchSize = 4 });
+            evaluation.EvaluateShapeBias(data, new ShapeBiasOptions { Classifier = Classifier(network), Methods = methods, BatchSize = 4 });
             evaluation.EvaluateMaskColorDependence(data, new MaskColorDependenceOptions
             {
-                Model = network, Normalization = Normalization, Methods = methods, BatchSize = 4, Segmentation = new SegmentationOptions { PatchSize = 4 },
+                Classifier = Classifier(network), Methods = methods, BatchSize = 4, Segmentation = new SegmentationOptions { PatchSize = 4 },
             });
         }
 

@@ -16,6 +16,13 @@ internal static class EvaluationTestData
 
     public static readonly ChannelNormalization Normalization = new([0.45f, 0.5f, 0.55f], [0.25f, 0.2f, 0.3f]);
 
+    /// <summary>The classifier description of <paramref name="network"/> for these images.</summary>
+    public static ImageClassifier Classifier(ResNet network) =>
+        ImageClassifier.FromModule(network, Normalization, new Microsoft.ML.Masking.Data.ImageShape(Channels, Side, Side));
+
+    /// <summary>The network an evaluation's options hold.</summary>
+    public static ResNet NetworkOf(Microsoft.ML.Masking.Evaluation.MaskingEvaluationOptions options) => (ResNet)options.Classifier!.Network;
+
     public sealed class Row
     {
         [VectorType(Channels * Pixels)]

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.Data;
 using System.Xml.Linq;
 using Microsoft.ML.Masking.Evaluation;
@@ -18,8 +19,7 @@ public sealed class FeatureRemovalTests
 
     private static FeatureRemovalOptions Options(ResNet network, params MaskingMethod[] methods) => new()
     {
-        Model = network,
-        Normalization = Normalization,
+        Classifier = Classifier(network),
         Methods = methods.Length > 0 ? methods : Enum.GetValues<MaskingMethod>(),
         Segmentation = new SegmentationOptions { PatchSize = 4 },
         BatchSize = 5,
@@ -204,18 +204,15 @@ public sealed class FeatureRemovalTests
             BatchSize = 8,
         }).Fit(data);
         var fromClassifier = Options(Network(), MaskingMethod.LayerMasking, MaskingMethod.Grey);
-        fromClassifier.Model = null;
-        fromClassifier.Normalization = null;
-        fromClassifier.Classifier = classifier;
+        fromClassifier.Classifier = classifier.Classifier;
         var fromNetwork = Options(classifier.ResNet, MaskingMethod.LayerMasking, MaskingMethod.Grey);
-        fromNetwork.Normalization = classifier.Normalization;
-        fromNetwork.ImageShape = classifier.ImageShape;
+        fromNetwork.Classifier = ImageClassifier.FromModule(classifier.ResNet, classifier.Normalization, classifier.ImageShape);
 
         Assert.AreEqual(ml.MaskingEvaluation().EvaluateFeatureRemoval(data, fromNetwork).ToCsv(),
             ml.MaskingEvaluation().EvaluateFeatureRemoval(data, fromClassifier).ToCsv());
-        fromClassifier.Model = classifier.ResNet;
+        fromClassifier.Classifier = null;
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => ml.MaskingEvaluation().EvaluateFeatureRemoval(data, fromClassifier)).Message,
-            "either FeatureRemovalOptions.Classifier");
+            "Set FeatureRemovalOptions.Classifier");
     }
 
     [TestMethod]
@@ -305,14 +302,14 @@ public sealed class FeatureRemovalTests
             Label = (uint)(i % Classes),
         }));
         var options = Options(network, MaskingMethod.LayerMasking);
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => ml.MaskingEvaluation().EvaluateFeatureRemoval(data, options)).Message,
-            "Column 'Image' holds 384 values, which is not 3 channel(s) of a square image; set ImageShape.");
-
-        options.ImageShape = new ImageShape(Channels, 8, 8);
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MaskingEvaluation().EvaluateFeatureRemoval(data, options)).Message,
-            "expected known-size vector of Single of size 192, got Vector<Single, 384>");
+            "Schema mismatch for input column 'Image': expected Vector<Single, 3, 16, 16> (planar channels × height × width), 768 values, got Vector<Single, 384>");
 
-        options.ImageShape = new ImageShape(Channels, 8, 16);
+        options.Classifier = ImageClassifier.FromModule(network, Normalization, new ImageShape(Channels, 8, 8));
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MaskingEvaluation().EvaluateFeatureRemoval(data, options)).Message,
+            "expected Vector<Single, 3, 8, 8> (planar channels × height × width), 192 values, got Vector<Single, 384>");
+
+        options.Classifier = ImageClassifier.FromModule(network, Normalization, new ImageShape(Channels, 8, 16));
         var result = ml.MaskingEvaluation().EvaluateFeatureRemoval(data, options);
         Assert.AreEqual(8.0, result.MeanSegmentCount, "8×16 pixels in 4×4 patches");
     }

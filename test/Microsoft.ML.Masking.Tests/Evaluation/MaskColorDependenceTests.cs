@@ -10,8 +10,7 @@ public sealed class MaskColorDependenceTests
 {
     private static MaskColorDependenceOptions Options(params MaskingMethod[] methods) => new()
     {
-        Model = Network(),
-        Normalization = Normalization,
+        Classifier = Classifier(Network()),
         Methods = methods,
         Segmentation = new SegmentationOptions { PatchSize = 4 },
         Fraction = 0.5,
@@ -24,7 +23,7 @@ public sealed class MaskColorDependenceTests
     {
         var ml = new MLContext(seed: 0);
         var options = Options(MaskingMethod.LayerMasking, MaskingMethod.Grey, MaskingMethod.NeighbourPadding, MaskingMethod.Blur);
-        var result = ml.MaskingEvaluation().EvaluateMaskColorDependence(Load(ml, Rows(options.Model!, 16)), options);
+        var result = ml.MaskingEvaluation().EvaluateMaskColorDependence(Load(ml, Rows(NetworkOf(options), 16)), options);
 
         CollectionAssert.AreEqual(new[] { "black", "grey", "red", "green", "blue", "mean" }, result.Fills.ToArray());
         // Methods that never read removed pixels give bit-identical outputs whatever the paint.
@@ -44,15 +43,15 @@ public sealed class MaskColorDependenceTests
     }
 
     [TestMethod]
-    public void TheGreyFillEqualsTheGreyMethodAndTheMeanFillTheMeanColourMethod()
+    public void TheGreyFillEqualsTheGreyMethodAndTheMeanFillTheMeanColorMethod()
     {
         // Painting with the data set's mean and scoring plainly is exactly what the Grey baseline does.
         var ml = new MLContext(seed: 0);
-        var options = Options(MaskingMethod.Grey, MaskingMethod.MeanColour);
+        var options = Options(MaskingMethod.Grey, MaskingMethod.MeanColor);
         options.Fills = [MaskFill.Grey, MaskFill.KeptMean];
-        var result = ml.MaskingEvaluation().EvaluateMaskColorDependence(Load(ml, Rows(options.Model!, 12)), options);
+        var result = ml.MaskingEvaluation().EvaluateMaskColorDependence(Load(ml, Rows(NetworkOf(options), 12)), options);
         Assert.AreEqual(result.Method(MaskingMethod.Grey).AccuracyByFill["grey"], result.PaintedInput.AccuracyByFill["grey"]);
-        Assert.AreEqual(result.Method(MaskingMethod.MeanColour).AccuracyByFill["mean"], result.PaintedInput.AccuracyByFill["mean"]);
+        Assert.AreEqual(result.Method(MaskingMethod.MeanColor).AccuracyByFill["mean"], result.PaintedInput.AccuracyByFill["mean"]);
     }
 
     [TestMethod]
@@ -60,7 +59,7 @@ public sealed class MaskColorDependenceTests
     {
         var ml = new MLContext(seed: 0);
         var options = Options(MaskingMethod.LayerMasking, MaskingMethod.Black);
-        var result = ml.MaskingEvaluation().EvaluateMaskColorDependence(Load(ml, Rows(options.Model!, 4)), options);
+        var result = ml.MaskingEvaluation().EvaluateMaskColorDependence(Load(ml, Rows(NetworkOf(options), 4)), options);
         var lines = result.ToCsv().TrimEnd('\n').Split('\n');
         Assert.AreEqual("name,agreement,agreement_se,mean_distinct,probability_spread,probability_spread_se,accuracy_black,accuracy_grey,accuracy_red,accuracy_green,accuracy_blue,accuracy_mean", lines[0]);
         CollectionAssert.AreEqual(new[] { "painted input", "LayerMasking", "Black" }, lines.Skip(1).Select(l => l.Split(',')[0]).ToArray());
@@ -72,7 +71,7 @@ public sealed class MaskColorDependenceTests
         var ml = new MLContext(seed: 0);
         var options = Options(MaskingMethod.LayerMasking);
         options.Fills = [MaskFill.Black, MaskFill.Constant("teal", 0, 0.5f)];
-        var data = Load(ml, Rows(options.Model!, 2));
+        var data = Load(ml, Rows(NetworkOf(options), 2));
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => ml.MaskingEvaluation().EvaluateMaskColorDependence(data, options)).Message,
             "Fill 'teal' has 2 channel values; the images have 3 channel(s).");
 

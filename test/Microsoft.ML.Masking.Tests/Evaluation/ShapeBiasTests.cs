@@ -10,8 +10,7 @@ public sealed class ShapeBiasTests
 {
     private static ShapeBiasOptions Options() => new()
     {
-        Model = Network(),
-        Normalization = Normalization,
+        Classifier = Classifier(Network()),
         BatchSize = 5,
     };
 
@@ -20,7 +19,7 @@ public sealed class ShapeBiasTests
     {
         var ml = new MLContext(seed: 0);
         var options = Options();
-        var rows = Rows(options.Model!, 14);
+        var rows = Rows(NetworkOf(options), 14);
         rows[0].ObjectMask = new float[Pixels]; // a correct image without an object: skipped
         var result = ml.MaskingEvaluation().EvaluateShapeBias(Load(ml, rows), options);
 
@@ -44,7 +43,7 @@ public sealed class ShapeBiasTests
     {
         var ml = new MLContext(seed: 0);
         var options = Options();
-        var rows = Rows(options.Model!, 3);
+        var rows = Rows(NetworkOf(options), 3);
         rows[1].ObjectMask[40] = 0.5f;
         StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => ml.MaskingEvaluation().EvaluateShapeBias(Load(ml, rows), options)).Message,
             "Column 'ObjectMask', row 1: object masks must hold only 0 and 1; found 0.5.");

@@ -16,7 +16,7 @@ namespace Microsoft.ML.Masking.Tests.LayerMasking;
 public sealed class ConcurrentGarbageCollectionTests
 {
     private static readonly MaskingMethod[] Methods =
-        [MaskingMethod.LayerMasking, MaskingMethod.GreySmoothed, MaskingMethod.MeanColour, MaskingMethod.Blur, MaskingMethod.NeighbourPadding];
+        [MaskingMethod.LayerMasking, MaskingMethod.GreySmoothed, MaskingMethod.MeanColor, MaskingMethod.Blur, MaskingMethod.NeighbourPadding];
 
     [TestMethod]
     public void MaskedForwardPassesGiveTheSameLogitsWhileAnotherThreadCollectsGarbage()

@@ -1,5 +1,6 @@
 using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Data;
+using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.LayerMasking;
 using Microsoft.ML.Masking.LayerMasking.Engine;
 using Microsoft.ML.Masking.Models;
@@ -57,15 +58,14 @@ public sealed class LayerMaskingTransformTests
             .Append(ml.Transforms.ResizeImages("Image", Side, Side))
             .Append(ml.Transforms.ExtractPixels("Pixels", "Image"));
 
+    private static ImageClassifier Classifier(ResNet model, int side = Side) =>
+        ImageClassifier.FromModule(model, new ChannelNormalization(Mean, Std), new ImageShape(3, side, side));
+
     private static LayerMaskingOptions Options(ResNet model, MaskingMethod method = MaskingMethod.LayerMasking, int batchSize = 3) => new()
     {
-        Model = model,
+        Classifier = Classifier(model),
         ImageColumnName = "Pixels",
         MaskColumnName = "Mask",
-        ImageHeight = Side,
-        ImageWidth = Side,
-        ChannelMean = Mean,
-        ChannelStandardDeviation = Std,
         Method = method,
         BatchSize = batchSize,
         FeaturesColumnName = "Features",
@@ -159,11 +159,10 @@ public sealed class LayerMaskingTransformTests
         var (ml, data, _, images, _) = Setup(count: 2);
         var pixels = Pixels(ml, images).Fit(data).Transform(data);
         var wrongImage = Options(SmallBasic());
-        wrongImage.ImageHeight = 16;
-        wrongImage.ImageWidth = 16;
+        wrongImage.Classifier = Classifier(SmallBasic(), side: 16);
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.LayerMask(wrongImage).Fit(pixels));
         StringAssert.Contains(e.Message, "'Pixels'");
-        StringAssert.Contains(e.Message, "size 768");
+        StringAssert.Contains(e.Message, "expected Vector<Single, 3, 16, 16> (planar channels × height × width), 768 values");
         StringAssert.Contains(e.Message, "got Vector<Single, 3, 32, 32>");
 
         var missing = Options(SmallBasic());
@@ -201,16 +200,15 @@ public sealed class LayerMaskingTransformTests
     {
         var ml = new MLContext();
         var path = Path.Combine(Path.GetTempPath(), "no-such-weights.safetensors");
-        var e = Assert.ThrowsExactly<FileNotFoundException>(() => ml.Transforms.LayerMask(new LayerMaskingOptions
-        {
-            Architecture = ResNetArchitecture.ResNet18(numClasses: 3), WeightsPath = path, ImageHeight = Side, ImageWidth = Side,
-        }));
+        var e = Assert.ThrowsExactly<FileNotFoundException>(() => ImageClassifier.FromWeights(
+            path, ResNetArchitecture.ResNet18(numClasses: 3), ChannelNormalization.ImageNet, new ImageShape(3, Side, Side)));
         StringAssert.Contains(e.Message, path);
-        Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.LayerMask(new LayerMaskingOptions { ImageHeight = Side, ImageWidth = Side }));
-        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.LayerMask(new LayerMaskingOptions { Model = SmallBasic() }));
-        var badStd = Options(SmallBasic());
-        badStd.ChannelStandardDeviation = [1f, 0f, 1f];
-        Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.LayerMask(badStd));
+        var noClassifier = Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.LayerMask(new LayerMaskingOptions()));
+        StringAssert.Contains(noClassifier.Message, "Set LayerMaskingOptions.Classifier");
+        var badBatch = Options(SmallBasic(), batchSize: 0);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.LayerMask(badBatch)).Message, "LayerMaskingOptions.BatchSize");
+        var badStd = Assert.ThrowsExactly<ArgumentException>(() => new ChannelNormalization(Mean, [1f, 0f, 1f]));
+        StringAssert.Contains(badStd.Message, "standardDeviation[1] is 0");
     }
 
     [TestMethod]
@@ -221,9 +219,7 @@ public sealed class LayerMaskingTransformTests
         var path = Path.Combine(folder, "weights.safetensors");
         Microsoft.ML.Masking.Core.Persistence.ModuleWeights.SaveFile(network, path);
         var fromFile = Options(network);
-        fromFile.Model = null;
-        fromFile.Architecture = network.Architecture;
-        fromFile.WeightsPath = path;
+        fromFile.Classifier = ImageClassifier.FromWeights(path, network.Architecture, new ChannelNormalization(Mean, Std), new ImageShape(3, Side, Side));
         var a = TestData.Vectors(Pixels(ml, images).Append(ml.Transforms.LayerMask(Options(network))).Fit(data).Transform(data), "Score");
         var b = TestData.Vectors(Pixels(ml, images).Append(ml.Transforms.LayerMask(fromFile)).Fit(data).Transform(data), "Score");
         CollectionAssert.AreEqual(Bits(a.SelectMany(v => v).ToArray()), Bits(b.SelectMany(v => v).ToArray()));

@@ -16,13 +16,13 @@ public sealed class LayerMaskingWithTrainedClassifierTests
         var classifier = ml.MulticlassClassification.Trainers.ResNet(TrainingFixtures.TinyOptions()).Fit(train);
 
         var clean = ml.MulticlassClassification.Evaluate(classifier.Transform(test));
-        var removedObject = ml.Transforms.LayerMask(classifier, maskColumnName: "ObjectMask", maskMarksRemoved: true).Fit(test).Transform(test);
+        var removedObject = ml.Transforms.LayerMask("Score", classifier, maskColumnName: "ObjectMask", maskMarksRemoved: true).Fit(test).Transform(test);
         var metrics = ml.MulticlassClassification.Evaluate(removedObject);
         Assert.IsTrue(metrics.MicroAccuracy is >= 0 and <= 1);
         Assert.AreEqual("Circle", ((IReadOnlyList<string>)classifier.ClassNames)[0]);
 
         // The object mask as a keep-mask keeps only the object; as a remove-mask only the background: they must differ.
-        var keptObject = ml.Transforms.LayerMask(classifier, maskColumnName: "ObjectMask", maskMarksRemoved: false).Fit(test).Transform(test);
+        var keptObject = ml.Transforms.LayerMask("Score", classifier, maskColumnName: "ObjectMask", maskMarksRemoved: false).Fit(test).Transform(test);
         var a = TestData.Vectors(removedObject, "Score");
         var b = TestData.Vectors(keptObject, "Score");
         Assert.IsTrue(a.Zip(b).Any(p => p.First.Zip(p.Second).Any(v => Math.Abs(v.First - v.Second) > 1e-4)), "remove vs keep differ");

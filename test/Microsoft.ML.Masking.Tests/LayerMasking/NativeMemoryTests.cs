@@ -43,7 +43,8 @@ public sealed class NativeMemoryTests
         var data = ml.Data.LoadFromEnumerable(rows);
         using var transformer = ml.Transforms.LayerMask(new LayerMaskingOptions
         {
-            Model = network, ImageColumnName = "Pixels", ImageHeight = Side, ImageWidth = Side, BatchSize = 16, FeaturesColumnName = "Features",
+            Classifier = ImageClassifier.FromModule(network, ChannelNormalization.Identity(3), new Microsoft.ML.Masking.Data.ImageShape(3, Side, Side)),
+            ImageColumnName = "Pixels", BatchSize = 16, FeaturesColumnName = "Features",
         }).Fit(data);
         using var classifier = new MaskedClassifier(network, MaskingMethod.LayerMasking, ChannelNormalization.Identity(3));
         var x = Images(16, 3, Side, seed: 2);

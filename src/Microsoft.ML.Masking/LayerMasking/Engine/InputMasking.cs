@@ -28,7 +28,7 @@ public static class InputMasking
             MaskingMethod.Black => Fill(black.to(images.device).expand_as(images)),
             MaskingMethod.Grey => Fill(zeros_like(images)),
             MaskingMethod.GreySmoothed => Fill(GaussianBlur(where(removed, 0f, images), 1.0, 5)),
-            MaskingMethod.MeanColour => Fill(KeptMean(images, keep).expand_as(images)),
+            MaskingMethod.MeanColor => Fill(KeptMean(images, keep).expand_as(images)),
             MaskingMethod.Blur => Fill(GaussianBlur(images, blurSigma, 2 * (int)Math.Ceiling(3 * blurSigma) + 1)),
             MaskingMethod.Noise => Fill(randn(images.shape, dtype: images.dtype, device: images.device, generator: generator)),
             MaskingMethod.NeighbourPadding => NeighbourPadding.FillAll(images, keep),

@@ -1,0 +1,184 @@
+using Microsoft.ML.Masking.Core.Persistence;
+using Microsoft.ML.Masking.Data;
+using Microsoft.ML.Masking.Internal;
+using Microsoft.ML.Masking.Models;
+using Microsoft.ML.Runtime;
+using Conv2d = TorchSharp.Modules.Conv2d;
+using Linear = TorchSharp.Modules.Linear;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Masking.Core;
+
+/// <summary>
+/// One description of an image classifier, accepted everywhere a model is taken (<c>mlContext.Transforms.LayerMask</c>,
+/// the masking evaluators, attribution): the network, the per-channel normalisation it was trained with, the image
+/// layout (C, H, W) it reads, its class names and the device it runs on. Components take pixels (as ExtractPixels
+/// writes them) and apply <see cref="Normalization"/> themselves, so "black" and "grey" mean what they say.
+/// </summary>
+/// <remarks>
+/// <para>Make one from a trained classifier (<see cref="Training.ResNetClassificationTransformer.Classifier"/>), from a
+/// TorchSharp or TorchVision module (<see cref="FromModule"/>), or from a weights file and an architecture
+/// (<see cref="FromWeights"/>).</para>
+/// <para>The network is used in place, never copied: components move it to their device and read its weights as
+/// they are. A pipeline that holds it saves into model.zip when the network is a <see cref="ResNet"/> (its
+/// <see cref="Architecture"/> is known); a TorchVision ResNet is saved by loading its weights with
+/// <see cref="FromWeights"/> instead, since parameter names are the same.</para>
+/// </remarks>
+public sealed class ImageClassifier
+{
+    private readonly string[]? _classNames;
+
+    private ImageClassifier(nn.Module<Tensor, Tensor> network, ChannelNormalization normalization, ImageShape imageShape,
+        IReadOnlyList<string>? classNames, Device? device)
+    {
+        Network = network;
+        Normalization = normalization;
+        ImageShape = imageShape;
+        Device = device;
+        Architecture = (network as ResNet)?.Architecture;
+        _classNames = classNames?.ToArray();
+        Check();
+        var head = LastLinear(network);
+        ClassCount = Architecture?.NumClasses ?? (head is null ? null : (int?)head.out_features) ?? _classNames?.Length ?? throw new ArgumentException(
+            "The network does not end in a Linear layer, so its class count is unknown: give classNames.", "classNames");
+        if (_classNames is not null && _classNames.Length != ClassCount)
+            throw new ArgumentException($"classNames has {_classNames.Length} names but the network has {ClassCount} classes.", "classNames");
+        FeatureCount = Architecture?.FeatureChannels ?? (head is null ? null : (int?)head.in_features);
+    }
+
+    /// <summary>The network: it takes a batch [N, C, H, W] normalised with <see cref="Normalization"/> and returns [N, classes] logits.</summary>
+    public nn.Module<Tensor, Tensor> Network { get; }
+
+    /// <summary>The per-channel normalisation the network expects; it also defines grey (0 after normalisation) and black.</summary>
+    public ChannelNormalization Normalization { get; }
+
+    /// <summary>The image layout the network reads: channels, height and width, planar and row-major (as ExtractPixels writes).</summary>
+    public ImageShape ImageShape { get; }
+
+    /// <summary>The class names in score order, or null when none were given (outputs then have no PredictedLabel key column).</summary>
+    public IReadOnlyList<string>? ClassNames => _classNames;
+
+    /// <summary>Number of classes (scores per image).</summary>
+    public int ClassCount { get; }
+
+    /// <summary>The device to run on; null means the one the MLContext chooses (its GPU settings, else the CPU).</summary>
+    public Device? Device { get; }
+
+    /// <summary>The architecture when <see cref="Network"/> is a <see cref="ResNet"/> (then a pipeline holding it saves into model.zip); null otherwise.</summary>
+    public ResNetArchitecture? Architecture { get; }
+
+    /// <summary>Width of the penultimate features (what enters the final Linear layer), when known.</summary>
+    internal int? FeatureCount { get; }
+
+    /// <summary>Describes a TorchSharp or TorchVision module (for example <c>torchvision.models.resnet18()</c> with loaded weights).</summary>
+    /// <param name="network">The network, used in place. It must be a CNN layer masking supports for <c>LayerMask</c>.</param>
+    /// <param name="normalization">The normalisation it was trained with, for example <see cref="ChannelNormalization.ImageNet"/>
+    /// for torchvision's pretrained weights, or <see cref="ChannelNormalization.Identity"/> when the pixels are already normalised.</param>
+    /// <param name="imageShape">The layout of the image column it reads (channels, height, width).</param>
+    /// <param name="classNames">The class names in score order; null for none. Required when the network does not end in a Linear layer.</param>
+    /// <param name="device">Where to run it; null lets the MLContext choose.</param>
+    /// <exception cref="ArgumentException">The normalisation, the shape, the network's input channels or the class names disagree (the message says which).</exception>
+    public static ImageClassifier FromModule(nn.Module<Tensor, Tensor> network, ChannelNormalization normalization, ImageShape imageShape,
+        IReadOnlyList<string>? classNames = null, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(normalization);
+        return new ImageClassifier(network, normalization, imageShape, classNames, device);
+    }
+
+    /// <summary>
+    /// Builds a <see cref="ResNet"/> of <paramref name="architecture"/> and loads <paramref name="weightsPath"/> into it
+    /// (safetensors, or a PyTorch <c>state_dict</c> saved with <c>torch.save</c>, torchvision parameter names); strict:
+    /// every key and shape must match.
+    /// </summary>
+    /// <param name="weightsPath">The weights file.</param>
+    /// <param name="architecture">The network to build (depth, stem, classes, input channels).</param>
+    /// <param name="normalization">The normalisation the weights were trained with (<see cref="ChannelNormalization.ImageNet"/> for torchvision's).</param>
+    /// <param name="imageShape">The layout of the image column.</param>
+    /// <param name="classNames">The class names in score order; null for none.</param>
+    /// <param name="device">Where to run it; null lets the MLContext choose.</param>
+    /// <exception cref="FileNotFoundException">The weights file does not exist.</exception>
+    /// <exception cref="StateDictMismatchException">The weights do not fit the architecture (the message lists the keys).</exception>
+    /// <exception cref="ArgumentException">Only the stem differs (a 7×7 ImageNet stem against a 3×3 small-image one): the message says how to set
+    /// <see cref="ResNetArchitecture.SmallImageStem"/>; the <see cref="StateDictMismatchException"/> is the inner exception.</exception>
+    public static ImageClassifier FromWeights(string weightsPath, ResNetArchitecture architecture, ChannelNormalization normalization,
+        ImageShape imageShape, IReadOnlyList<string>? classNames = null, Device? device = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(weightsPath);
+        ArgumentNullException.ThrowIfNull(architecture);
+        ArgumentNullException.ThrowIfNull(normalization);
+        architecture.Validate();
+        if (!File.Exists(weightsPath))
+            throw new FileNotFoundException($"Weights file '{weightsPath}' does not exist.", weightsPath);
+        var network = new ResNet(architecture);
+        try
+        {
+            ModuleWeights.LoadFile(network, weightsPath);
+        }
+        catch (StateDictMismatchException e) when (StemHint(e, architecture) is { } hint)
+        {
+            network.Dispose();
+            throw new ArgumentException($"{e.Message} {hint}", nameof(architecture), e);
+        }
+        network.eval();
+        return new ImageClassifier(network, normalization, imageShape, classNames, device);
+    }
+
+    /// <summary>The same classifier on another device (the network is moved there when a component uses it).</summary>
+    public ImageClassifier OnDevice(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        return new ImageClassifier(Network, Normalization, ImageShape, _classNames, device);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"{(Architecture is null ? Network.GetName() : "ResNet")} on {ImageShape} images, {ClassCount} classes";
+
+    /// <summary>The device to use inside <paramref name="env"/>: <see cref="Device"/>, or the MLContext's choice.</summary>
+    internal Device ResolveDevice(IHostEnvironment env) => Device ?? HostDevice.Resolve(env);
+
+    /// <summary>What model.zip stores about the classifier besides its weights.</summary>
+    /// <exception cref="NotSupportedException">The network is not a <see cref="ResNet"/>, so it could not be rebuilt on load.</exception>
+    internal ImageClassifierHeader ToHeader() => new(
+        Architecture ?? throw new NotSupportedException(
+            $"Only a Microsoft.ML.Masking.Models.ResNet network can be saved into model.zip; this classifier's network is {Network.GetType().FullName}. " +
+            "For torchvision ResNet weights, describe the classifier with ImageClassifier.FromWeights (same parameter names), which can be saved."),
+        ImageShape, Normalization.Mean.ToArray(), Normalization.StandardDeviation.ToArray(), _classNames);
+
+    /// <summary>Rebuilds a classifier from a header and its (already loaded) network.</summary>
+    internal static ImageClassifier FromHeader(ImageClassifierHeader header, ResNet network) =>
+        new(network, new ChannelNormalization(header.ChannelMean, header.ChannelStandardDeviation), header.ImageShape, header.ClassNames, device: null);
+
+    private void Check()
+    {
+        if (ImageShape.Channels < 1 || ImageShape.Height < 1 || ImageShape.Width < 1)
+            throw new ArgumentException($"imageShape needs positive channels, height and width; got {ImageShape}.", "imageShape");
+        if (Normalization.Channels != ImageShape.Channels)
+            throw new ArgumentException(
+                $"The normalization has {Normalization.Channels} channel(s) but imageShape {ImageShape} has {ImageShape.Channels}.", "normalization");
+        int? networkChannels = Architecture?.InputChannels ?? (int?)FirstConvolution(Network)?.in_channels;
+        if (networkChannels is { } c && c != ImageShape.Channels)
+            throw new ArgumentException($"The network takes {c} input channel(s) but imageShape {ImageShape} has {ImageShape.Channels}.", "imageShape");
+        if (_classNames is not null && _classNames.Any(string.IsNullOrEmpty))
+            throw new ArgumentException("classNames must not hold null or empty names.", "classNames");
+    }
+
+    private static Linear? LastLinear(nn.Module network) => network.modules().OfType<Linear>().LastOrDefault();
+
+    private static Conv2d? FirstConvolution(nn.Module network) => network.modules().OfType<Conv2d>().FirstOrDefault();
+
+    /// <summary>A hint when the file's stem convolution has the other kernel size than the architecture's stem.</summary>
+    private static string? StemHint(StateDictMismatchException e, ResNetArchitecture architecture)
+    {
+        var stem = e.MismatchedKeys.FirstOrDefault(k => k.StartsWith("conv1.weight:", StringComparison.Ordinal));
+        if (stem is null)
+            return null;
+        string fileShape = stem[(stem.IndexOf("file", StringComparison.Ordinal) + 4)..];
+        if (!architecture.SmallImageStem && fileShape.EndsWith(", 3, 3]", StringComparison.Ordinal))
+            return "The file's conv1 looks like a 3×3 small-image (CIFAR-style) stem: set ResNetArchitecture.SmallImageStem = true.";
+        if (architecture.SmallImageStem && fileShape.EndsWith(", 7, 7]", StringComparison.Ordinal))
+            return "The file's conv1 looks like a 7×7 ImageNet stem: set ResNetArchitecture.SmallImageStem = false.";
+        return null;
+    }
+}
