@@ -84,4 +84,14 @@ internal sealed class ModelContentReader
         using var stream = new MemoryStream(ReadBytes(name), writable: false);
         ModuleWeights.Load(module, stream, source: $"{_context.Directory}/{name}");
     }
+
+    /// <summary>Loads the model <see cref="ModelContentWriter.WriteModel"/> saved in the sub-folder <paramref name="name"/>.</summary>
+    /// <exception cref="FormatException">The sub-folder is missing.</exception>
+    public ITransformer ReadModel(Microsoft.ML.Runtime.IHostEnvironment env, string name)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        if (!_context.LoadModelOrNull<ITransformer, SignatureLoadModel>(env, out var model, name) || model is null)
+            throw new FormatException($"The model has no nested model '{name}' in '{_context.Directory}'.");
+        return model;
+    }
 }

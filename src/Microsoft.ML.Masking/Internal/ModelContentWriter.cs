@@ -67,4 +67,17 @@ internal sealed class ModelContentWriter
     /// <summary>Writes the parameters and buffers of <paramref name="module"/> in safetensors format.</summary>
     public void WriteWeights(string name, torch.nn.Module module) =>
         WriteStream(name, stream => ModuleWeights.Save(module, stream));
+
+    /// <summary>
+    /// Saves another ML.NET model (a transformer or chain this transformer wraps) into the sub-folder <paramref name="name"/>,
+    /// through ML.NET's own persistence, so any saveable transformer can be nested.
+    /// </summary>
+    public void WriteModel(string name, ITransformer model)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(model);
+        if (model is not ICanSaveModel)
+            throw new NotSupportedException($"The transformer {model.GetType().Name} cannot be saved, so a model wrapping it cannot be saved either.");
+        _context.SaveModel(model, name);
+    }
 }

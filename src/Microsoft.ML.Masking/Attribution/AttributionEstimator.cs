@@ -1,0 +1,139 @@
+using System.Text.Json;
+using Microsoft.ML.Data;
+using Microsoft.ML.Masking.Attribution.Engine;
+using Microsoft.ML.Masking.Core;
+using Microsoft.ML.Masking.Core.Persistence;
+using Microsoft.ML.Masking.Data;
+using Microsoft.ML.Masking.Evaluation;
+using Microsoft.ML.Masking.Internal;
+using Microsoft.ML.Masking.LayerMasking.Engine;
+using Microsoft.ML.Runtime;
+
+namespace Microsoft.ML.Masking.Attribution;
+
+/// <summary>
+/// Estimator for <see cref="AttributionTransformer"/>: checks the options when created, the input schema and the model
+/// when fitted (a clear error naming the column or option for every bad input), and returns the transformer. Nothing is
+/// trained. Create it with <c>mlContext.Transforms.Attribution()</c>.
+/// </summary>
+public sealed class AttributionEstimator : IEstimator<AttributionTransformer>
+{
+    private readonly IHostEnvironment _env;
+    private readonly AttributionOptions _options;
+
+    internal AttributionEstimator(IHostEnvironment env, AttributionOptions options)
+    {
+        _env = env ?? throw new ArgumentNullException(nameof(env));
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        options.Validate();
+        if (options is GradCamOptions cam && !GradCam.Layers(options.Network!).Contains(cam.LayerName))
+            throw new ArgumentException(
+                $"The network has no layer '{cam.LayerName}' that Grad-CAM can read; candidates: {string.Join(", ", GradCam.Layers(options.Network!))}.", nameof(GradCamOptions.LayerName));
+        if (options is PerturbationAttributionOptions { Scorer: null } p && p.RemovalInEffect == LayerMasking.MaskingMethod.LayerMasking)
+            using (LayerMaskedNetwork.Create(options.Network!)) { } // names the module layer masking cannot handle
+    }
+
+    /// <summary>Checks the input schema and the model, and returns the transformer.</summary>
+    public AttributionTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var o = _options;
+        var shape = ResolveShape(input.Schema);
+        SchemaChecks.CheckFloatVector(input.Schema, o.ImageColumnName, shape.Size, nameof(input));
+        string? segmentColumn = null;
+        if (o is SegmentAttributionOptions s)
+        {
+            s.Segmentation.Validate(shape.Height, shape.Width);
+            if (s.Segmentation.Kind == SegmentationKind.Column)
+            {
+                SchemaChecks.CheckFloatVector(input.Schema, s.Segmentation.ColumnName, shape.Pixels, nameof(input));
+                segmentColumn = s.Segmentation.ColumnName;
+            }
+        }
+        if (o is OcclusionOptions occlusion && (occlusion.Window > shape.Height || occlusion.Window > shape.Width))
+            throw new ArgumentOutOfRangeException(nameof(OcclusionOptions.Window), occlusion.Window, $"The occlusion window is larger than the {shape.Height}×{shape.Width} image.");
+        var network = o.Network;
+        var scorer = (o as PerturbationAttributionOptions)?.Scorer;
+        if (network is not null && network.Architecture.InputChannels != shape.Channels)
+            throw new ArgumentException($"The network takes {network.Architecture.InputChannels} channel(s) but the images have {shape.Channels}.", nameof(AttributionOptions.ImageShape));
+        int classCount = scorer is null ? network!.Architecture.NumClasses : CheckScorer(scorer, (PerturbationAttributionOptions)o, shape);
+        if (o.Target.Kind == AttributionTargetKind.FixedClass && o.Target.ClassIndex >= classCount)
+            throw new ArgumentOutOfRangeException(nameof(AttributionOptions.Target), o.Target.ClassIndex, $"The target class must lie in [0, {classCount}); the model has {classCount} classes.");
+        var normalization = o.NormalizationFor(shape.Channels);
+        normalization.EnsureChannels(shape.Channels);
+        if (o is GradCamOptions cam)
+            new GradCam(new TorchClassifier(network!, normalization), cam.LayerName).CheckNetwork(shape.Channels, shape.Height, shape.Width);
+        // A detached copy: later changes to the caller's options object do not reach the fitted transformer. The
+        // removal in effect is written out, since the saved options no longer know whether a Scorer was given.
+        var copy = (AttributionOptions)JsonSerializer.Deserialize(JsonSerializer.Serialize(o, o.GetType(), ModelJson.Options), o.GetType(), ModelJson.Options)!;
+        if (copy is PerturbationAttributionOptions perturbation)
+            perturbation.Removal = ((PerturbationAttributionOptions)o).RemovalInEffect;
+        var settings = new AttributionTransformer.Settings(
+            o.MethodName, JsonSerializer.Serialize(copy, o.GetType(), ModelJson.Options), shape, classCount,
+            normalization.Mean.ToArray(), normalization.StandardDeviation.ToArray(), network?.Architecture, scorer is not null,
+            segmentColumn, AttributionMethods.RowValueColumn(o), AttributionMethods.IsPixelLevel(o) ? shape.Channels : 1);
+        return new AttributionTransformer(_env, settings, copy, network, scorer);
+    }
+
+    /// <summary>Checks the input columns' kinds and describes the output columns.</summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        SchemaChecks.CheckFloatVector(inputSchema, _options.ImageColumnName);
+        if (_options is SegmentAttributionOptions { Segmentation.Kind: SegmentationKind.Column } s)
+            SchemaChecks.CheckFloatVector(inputSchema, s.Segmentation.ColumnName);
+        var outputs = new List<SchemaShape.Column> { SchemaShapeColumns.FloatVector(_options.OutputColumnName) };
+        if (AttributionMethods.RowValueColumn(_options) is { } rowValue)
+            outputs.Add(SchemaShapeColumns.Float(rowValue));
+        return SchemaShapeColumns.Append(inputSchema, outputs);
+    }
+
+    private ImageShape ResolveShape(DataViewSchema schema)
+    {
+        var o = _options;
+        var column = schema.GetColumnOrNull(o.ImageColumnName) ?? throw SchemaChecks.NotFound("input", o.ImageColumnName);
+        if (column.Type is not VectorDataViewType { ItemType: var item, Size: var size } || item != NumberDataViewType.Single || size == 0)
+            throw SchemaChecks.Mismatch("input", o.ImageColumnName, "known-size vector of Single", $"{column.Type}");
+        if ((o.ImageShape ?? o.Classifier?.ImageShape) is { } given)
+            return given;
+        if (o.Network is { } network)
+        {
+            int channels = network.Architecture.InputChannels;
+            int side = (int)Math.Round(Math.Sqrt(size / (double)channels));
+            if (side * side * channels == size)
+                return new ImageShape(channels, side, side);
+        }
+        else if (ImageShape.InferSquare(size) is { } square)
+        {
+            return square;
+        }
+        throw new ArgumentException($"Column '{o.ImageColumnName}' holds {size} values, which is not a square image of the model's channels; set {o.MethodName}Options.ImageShape.", nameof(AttributionOptions.ImageShape));
+    }
+
+    /// <summary>Checks that the scorer reads only the image column, depends on it and writes a float score vector; returns the class count.</summary>
+    private static int CheckScorer(ITransformer scorer, PerturbationAttributionOptions o, ImageShape shape)
+    {
+        var rows = TransformerScorer.RowSchema(o.ImageColumnName, shape);
+        DataViewSchema output;
+        try
+        {
+            output = scorer.GetOutputSchema(rows);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            throw new ArgumentException($"The {nameof(o.Scorer)} transformer must score rows that hold only the image column '{o.ImageColumnName}' ({shape}); it refused them: {e.Message}", nameof(o.Scorer), e);
+        }
+        var score = output.GetColumnOrNull(o.ScoreColumnName)
+            ?? throw new ArgumentException($"The {nameof(o.Scorer)} transformer writes no column '{o.ScoreColumnName}'; set {nameof(o.ScoreColumnName)}.", nameof(o.ScoreColumnName));
+        if (score.Type is not VectorDataViewType { ItemType: var item, Size: var classes } || item != NumberDataViewType.Single || classes == 0)
+            throw new ArgumentException($"Schema mismatch for score column '{o.ScoreColumnName}': expected known-size vector of Single, got {score.Type}.", nameof(o.ScoreColumnName));
+        if (scorer.IsRowToRowMapper)
+        {
+            var mapper = scorer.GetRowToRowMapper(rows);
+            var needed = mapper.GetDependencies([mapper.OutputSchema[o.ScoreColumnName]]);
+            if (!needed.Any(c => c.Name == o.ImageColumnName))
+                throw new ArgumentException($"The {nameof(o.Scorer)} transformer's column '{o.ScoreColumnName}' does not depend on the image column '{o.ImageColumnName}', so removing pixels cannot change it.", nameof(o.Scorer));
+        }
+        return classes;
+    }
+}

@@ -1,0 +1,87 @@
+using System.Text.Json.Serialization;
+using Microsoft.ML.Masking.Core;
+using Microsoft.ML.Masking.Data;
+using Microsoft.ML.Masking.Models;
+using Microsoft.ML.Masking.Training;
+
+namespace Microsoft.ML.Masking.Attribution;
+
+/// <summary>
+/// Settings every attribution estimator shares: the columns, the class explained, the model and the batching. Every
+/// property documents its default. The model is given as a trained <see cref="Classifier"/> or a bare <see cref="Model"/>
+/// with its <see cref="Normalization"/> (perturbation methods may instead take any ML.NET transformer, see
+/// <see cref="PerturbationAttributionOptions.Scorer"/>).
+/// </summary>
+public abstract class AttributionOptions
+{
+    /// <summary>Image column: a known-size vector of <see cref="float"/>, planar C×H×W in pixel space. Default: "Image".</summary>
+    public string ImageColumnName { get; set; } = "Image";
+
+    /// <summary>Output column of the attribution map (H×W, or C×H×W for pixel-level gradient methods). Default: "Attribution".</summary>
+    public string OutputColumnName { get; set; } = "Attribution";
+
+    /// <summary>The class explained. Default: <see cref="AttributionTarget.PredictedClass"/>.</summary>
+    public AttributionTarget Target { get; set; } = AttributionTarget.PredictedClass;
+
+    /// <summary>Rows read per batch (the kernel explains them together). Default: 16.</summary>
+    public int BatchSize { get; set; } = 16;
+
+    /// <summary>
+    /// Images per forward (and backward) pass inside a batch — rows × steps or rows × samples are cut into passes of this
+    /// size, so memory stays bounded however many steps or samples a method takes. Default: 64.
+    /// </summary>
+    public int InternalBatchSize { get; set; } = 64;
+
+    /// <summary>
+    /// Seed of every random draw. Draws depend on the seed and the image's content only, so an image gets the same
+    /// explanation in any batch, at any position. Default: 0.
+    /// </summary>
+    public int Seed { get; set; }
+
+    /// <summary>
+    /// The image layout. Default: null, meaning the <see cref="Classifier"/>'s, else square images of the network's
+    /// channels (or of 1 or 3 channels for a transformer) that fit the image column.
+    /// </summary>
+    public ImageShape? ImageShape { get; set; }
+
+    /// <summary>A trained classifier (its network, normalisation and layout are used). Default: null.</summary>
+    [JsonIgnore]
+    public ResNetClassificationTransformer? Classifier { get; set; }
+
+    /// <summary>A bare network, used in place, with <see cref="Normalization"/>. Default: null.</summary>
+    [JsonIgnore]
+    public ResNet? Model { get; set; }
+
+    /// <summary>
+    /// The normalisation of <see cref="Model"/> (also what "grey" means for the baselines and fills). Ignored with a
+    /// <see cref="Classifier"/>. Default: null, meaning mean 0.5 and deviation 0.25 per channel, i.e. grey is 0.5.
+    /// </summary>
+    [JsonIgnore]
+    public ChannelNormalization? Normalization { get; set; }
+
+    /// <summary>The method's name in errors and reports.</summary>
+    internal abstract string MethodName { get; }
+
+    /// <summary>Checks the settings that do not depend on the data.</summary>
+    internal virtual void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(ImageColumnName, nameof(ImageColumnName));
+        ArgumentException.ThrowIfNullOrWhiteSpace(OutputColumnName, nameof(OutputColumnName));
+        ArgumentNullException.ThrowIfNull(Target, nameof(Target));
+        if (!Enum.IsDefined(Target.Kind))
+            throw new ArgumentOutOfRangeException(nameof(Target), Target.Kind, "Unknown target kind.");
+        if (Target.Kind == AttributionTargetKind.FixedClass && Target.ClassIndex < 0)
+            throw new ArgumentOutOfRangeException(nameof(Target), Target.ClassIndex, "The target class index must be non-negative.");
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "must be at least 1");
+        if (InternalBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(InternalBatchSize), InternalBatchSize, "must be at least 1");
+        if (Classifier is not null && Model is not null)
+            throw new ArgumentException($"Set {MethodName}Options.{nameof(Classifier)} or {nameof(Model)}, not both.", nameof(Model));
+    }
+
+    /// <summary>The TorchSharp network, or null.</summary>
+    internal ResNet? Network => Classifier?.ResNet ?? Model;
+
+    /// <summary>The normalisation in effect for <paramref name="channels"/> channels.</summary>
+    internal ChannelNormalization NormalizationFor(int channels) =>
+        Classifier?.Normalization ?? Normalization ?? new ChannelNormalization(Enumerable.Repeat(0.5f, channels).ToArray(), Enumerable.Repeat(0.25f, channels).ToArray());
+}

@@ -1,0 +1,242 @@
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Masking.Attribution;
+using Microsoft.ML.Masking.Attribution.Engine;
+using Microsoft.ML.Masking.Core;
+using Microsoft.ML.Masking.Core.Batching;
+using Microsoft.ML.Masking.Core.Persistence;
+using Microsoft.ML.Masking.Data;
+using Microsoft.ML.Masking.Evaluation;
+using Microsoft.ML.Masking.Evaluation.Engine;
+using Microsoft.ML.Masking.Internal;
+using Microsoft.ML.Masking.Models;
+using Microsoft.ML.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+[assembly: LoadableClass(typeof(AttributionTransformer), null, typeof(SignatureLoadModel), "Attribution", AttributionTransformer.LoaderSignature)]
+
+namespace Microsoft.ML.Masking.Attribution;
+
+/// <summary>
+/// Adds an attribution map per row — H×W, or C×H×W for pixel-level gradient methods — explaining the model's score for
+/// the target class, plus a per-row diagnostic for some methods (Integrated Gradients' completeness delta, LIME's
+/// surrogate R²). Lazy and batched: <see cref="BatchedTorchTransformer.BatchSize"/> rows per kernel call, and inside
+/// it every forward pass holds at most the options' internal batch size of images. Saves with the pipeline.
+/// Create it with <c>mlContext.Transforms.Attribution()</c>.
+/// </summary>
+public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposable
+{
+    internal const string LoaderSignature = "AttributionTransform";
+    private static readonly ModelFormat ModelFormat = new("ATTRIBUT", LoaderSignature, typeof(AttributionTransformer));
+    private const string HeaderStream = "Header.json";
+    private const string WeightsStream = "Network.safetensors";
+    private const string ScorerFolder = "Scorer";
+
+    private readonly Settings _settings;
+    private readonly AttributionOptions _options;
+    private readonly ITransformer? _scorerModel;
+    private readonly TorchClassifier? _torch;
+    private readonly IPerturbationScorer? _scorer;
+    private readonly IAttributionMethod _method;
+    private readonly SegmentMap? _patches;
+    private readonly Device _device;
+
+    /// <summary>What is saved besides the weights and the nested scorer.</summary>
+    internal sealed record Settings(
+        string Method, string Options, ImageShape ImageShape, int ClassCount, float[] ChannelMean, float[] ChannelStandardDeviation,
+        ResNetArchitecture? Architecture, bool HasScorer, string? SegmentColumnName, string? RowValueColumnName, int OutputChannels);
+
+    internal AttributionTransformer(IHostEnvironment env, Settings settings, AttributionOptions options, ResNet? network, ITransformer? scorer)
+        : base(env, nameof(AttributionTransformer), InputColumns(settings, options), OutputColumns(settings, options), options.BatchSize)
+    {
+        _settings = settings;
+        _options = options;
+        _device = HostDevice.Resolve(env);
+        var normalization = new ChannelNormalization(settings.ChannelMean, settings.ChannelStandardDeviation);
+        Network = network;
+        if (network is not null)
+        {
+            network.to(_device);
+            network.eval();
+            _torch = new TorchClassifier(network, normalization, _device);
+        }
+        _scorerModel = scorer;
+        if (options is PerturbationAttributionOptions p)
+        {
+            _scorer = scorer is not null
+                ? new TransformerScorer(scorer, options.ImageColumnName, p.ScoreColumnName, settings.ImageShape, settings.ClassCount, normalization, p.RemovalInEffect, p.BlurSigma)
+                : new MaskedNetworkScorer(network!, settings.ClassCount, p.RemovalInEffect, normalization, p.Output, p.BlurSigma, _device);
+        }
+        _method = AttributionMethods.Create(options, _torch, _scorer);
+        if (options is SegmentAttributionOptions { Segmentation.Kind: SegmentationKind.Patches } s)
+            _patches = SegmentMap.Patches(settings.ImageShape.Height, settings.ImageShape.Width, s.Segmentation.PatchSize);
+    }
+
+    /// <summary>The method's name, e.g. "IntegratedGradients".</summary>
+    public string Method => _settings.Method;
+
+    /// <summary>The explained TorchSharp network (shared with whoever supplied it), or null when a transformer is explained.</summary>
+    public ResNet? Network { get; }
+
+    /// <summary>The image layout.</summary>
+    public ImageShape ImageShape => _settings.ImageShape;
+
+    /// <summary>Channels of each attribution map (1, or the image's channels for unreduced pixel-level gradients).</summary>
+    public int OutputChannels => _settings.OutputChannels;
+
+    /// <summary>The attribution column written.</summary>
+    public string OutputColumnName => _options.OutputColumnName;
+
+    /// <summary>The per-row diagnostic column written, or null.</summary>
+    public string? RowValueColumnName => _settings.RowValueColumnName;
+
+    private static BatchInputColumn[] InputColumns(Settings s, AttributionOptions o)
+    {
+        var columns = new List<BatchInputColumn> { new(o.ImageColumnName, s.ImageShape.Size) };
+        if (s.SegmentColumnName is not null)
+            columns.Add(new BatchInputColumn(s.SegmentColumnName, s.ImageShape.Pixels));
+        return columns.ToArray();
+    }
+
+    private static BatchOutputColumn[] OutputColumns(Settings s, AttributionOptions o)
+    {
+        var columns = new List<BatchOutputColumn> { BatchOutputColumn.FloatVector(o.OutputColumnName, s.OutputChannels * s.ImageShape.Pixels) };
+        if (s.RowValueColumnName is not null)
+            columns.Add(BatchOutputColumn.Float(s.RowValueColumnName));
+        return columns.ToArray();
+    }
+
+    private protected override ModelFormat Format => ModelFormat;
+
+    private protected override void SaveModel(ModelContentWriter writer)
+    {
+        writer.WriteJson(HeaderStream, _settings);
+        if (Network is not null)
+            writer.WriteWeights(WeightsStream, Network);
+        if (_scorerModel is not null)
+            writer.WriteModel(ScorerFolder, _scorerModel);
+    }
+
+    private static AttributionTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        var reader = ModelContentReader.Open(ctx, ModelFormat);
+        var settings = reader.ReadJson<Settings>(HeaderStream);
+        if (!AttributionMethods.OptionTypes.TryGetValue(settings.Method, out var type))
+            throw new FormatException($"The model names an unknown attribution method '{settings.Method}'.");
+        var options = (AttributionOptions)(JsonSerializer.Deserialize(settings.Options, type, ModelJson.Options)
+            ?? throw new FormatException("The attribution options are JSON null."));
+        ResNet? network = null;
+        if (settings.Architecture is not null)
+        {
+            network = new ResNet(settings.Architecture);
+            reader.ReadWeights(WeightsStream, network);
+            network.eval();
+        }
+        var scorer = settings.HasScorer ? reader.ReadModel(env, ScorerFolder) : null;
+        return new AttributionTransformer(env, settings, options, network, scorer);
+    }
+
+    private protected override void MapBatch(BatchBuffers inputs, BatchBuffers outputs, int rowCount)
+    {
+        var attribution = outputs[0];
+        var rowValue = _settings.RowValueColumnName is null ? null : outputs[1];
+        if (!attribution.IsActive && rowValue is not { IsActive: true })
+            return;
+        var g = _settings.ImageShape;
+        var pixels = inputs[0].ToTensor(rowCount, [g.Channels, g.Height, g.Width]);
+        if (!isfinite(pixels).all().item<bool>())
+            throw new InvalidOperationException($"Column '{_options.ImageColumnName}' holds NaN or infinite pixel values; attributions need finite pixels.");
+        var rowIds = new long[rowCount];
+        for (int i = 0; i < rowCount; i++)
+            rowIds[i] = ContentId(inputs[0].Row(i));
+        var targets = Targets(pixels, rowIds);
+        var segments = _method.NeedsSegments ? Segments(inputs, rowCount) : null;
+        var result = _method.Attribute(new AttributionBatch(pixels, targets, rowIds, segments));
+        if (attribution.IsActive)
+            attribution.CopyFrom(Reduce(result.Attributions), rowCount);
+        if (rowValue is { IsActive: true })
+            rowValue.CopyFrom(tensor(result.RowValues ?? new float[rowCount]), rowCount);
+    }
+
+    private long[] Targets(Tensor pixels, long[] rowIds)
+    {
+        int rows = (int)pixels.shape[0];
+        if (_options.Target.Kind == AttributionTargetKind.FixedClass)
+            return Enumerable.Repeat((long)_options.Target.ClassIndex, rows).ToArray();
+        Tensor scores;
+        if (_torch is not null)
+        {
+            scores = zeros(rows, _settings.ClassCount);
+            for (int first = 0; first < rows; first += _options.InternalBatchSize)
+            {
+                int length = Math.Min(_options.InternalBatchSize, rows - first);
+                scores.narrow(0, first, length).copy_(_torch.Scores(pixels.narrow(0, first, length).to(_device), ScoreKind.Logit).cpu());
+            }
+        }
+        else
+        {
+            using var generator = new Generator(0);
+            scores = _scorer!.Scores(pixels, ones(rows, pixels.shape[2], pixels.shape[3]), generator);
+        }
+        return scores.argmax(1).cpu().data<long>().ToArray();
+    }
+
+    private SegmentMap[] Segments(BatchBuffers inputs, int rowCount)
+    {
+        var options = ((SegmentAttributionOptions)_options).Segmentation;
+        var g = _settings.ImageShape;
+        var maps = new SegmentMap[rowCount];
+        for (int i = 0; i < rowCount; i++)
+        {
+            maps[i] = options.Kind switch
+            {
+                SegmentationKind.Patches => _patches!,
+                SegmentationKind.Superpixels => SlicSuperpixels.Segment(inputs[0].Row(i), g.Channels, g.Height, g.Width,
+                    options.SuperpixelCount, options.Compactness, options.SuperpixelIterations),
+                _ => UserSegments(inputs[1].Row(i), options.ColumnName, g),
+            };
+        }
+        return maps;
+    }
+
+    private static SegmentMap UserSegments(ReadOnlySpan<float> ids, string column, ImageShape g)
+    {
+        try
+        {
+            return SegmentMap.FromIds(ids, g.Height, g.Width);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidOperationException($"Column '{column}': {e.Message}", e);
+        }
+    }
+
+    private Tensor Reduce(Tensor attributions)
+    {
+        if (_options is not GradientAttributionOptions g || attributions.shape[1] == 1)
+            return attributions;
+        return g.ChannelReduction switch
+        {
+            ChannelReduction.None => attributions,
+            ChannelReduction.Sum => attributions.sum(1, keepdim: true),
+            ChannelReduction.AbsoluteSum => attributions.abs().sum(1, keepdim: true),
+            _ => attributions.abs().amax([1], keepdim: true),
+        };
+    }
+
+    /// <summary>A 64-bit hash of the row's pixels: the row id of every random draw, so draws follow the image, not its batch or position.</summary>
+    private static long ContentId(ReadOnlySpan<float> values)
+    {
+        ulong hash = 0xCBF29CE484222325UL;
+        foreach (float v in values)
+        {
+            hash ^= BitConverter.SingleToUInt32Bits(v);
+            hash *= 0x100000001B3UL;
+        }
+        return unchecked((long)(hash ^ (hash >> 29)));
+    }
+
+    /// <summary>Releases the derived tensors of the scorer (the networks themselves are not disposed).</summary>
+    public void Dispose() => (_scorer as IDisposable)?.Dispose();
+}

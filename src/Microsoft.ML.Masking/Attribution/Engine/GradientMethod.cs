@@ -1,0 +1,97 @@
+using Microsoft.ML.Masking.Core;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Masking.Attribution.Engine;
+
+/// <summary>
+/// Base of the gradient methods: a differentiable <see cref="TorchClassifier"/>, the output explained and the internal
+/// batch size (images per forward/backward pass, whatever the number of rows × steps or samples).
+/// </summary>
+public abstract class GradientMethod : IAttributionMethod
+{
+    /// <summary>Sets the shared settings.</summary>
+    /// <param name="classifier">The network explained.</param>
+    /// <param name="output">The output explained. Default in every option class: <see cref="ScoreKind.Logit"/>.</param>
+    /// <param name="internalBatchSize">Images per forward/backward pass (at least 1).</param>
+    protected GradientMethod(TorchClassifier classifier, ScoreKind output, int internalBatchSize)
+    {
+        Classifier = classifier ?? throw new ArgumentNullException(nameof(classifier));
+        if (internalBatchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(internalBatchSize), internalBatchSize, "The internal batch size must be at least 1.");
+        Output = output;
+        InternalBatchSize = internalBatchSize;
+    }
+
+    /// <summary>The network explained.</summary>
+    public TorchClassifier Classifier { get; }
+
+    /// <summary>The output explained.</summary>
+    public ScoreKind Output { get; }
+
+    /// <summary>Images per forward/backward pass.</summary>
+    public int InternalBatchSize { get; }
+
+    /// <inheritdoc/>
+    public abstract string Name { get; }
+
+    /// <inheritdoc/>
+    public bool NeedsSegments => false;
+
+    /// <inheritdoc/>
+    public virtual int OutputChannels(int imageChannels) => imageChannels;
+
+    /// <inheritdoc/>
+    public abstract AttributionOutput Attribute(AttributionBatch batch);
+
+    /// <summary>Gradients of each row's target score at its own pixels, [N, C, H, W], in passes of <see cref="InternalBatchSize"/>.</summary>
+    protected Tensor PlainGradients(Tensor pixels, IReadOnlyList<long> targets)
+    {
+        var result = zeros_like(pixels);
+        GradientBatches.Run(Classifier, Output, (int)pixels.shape[0], InternalBatchSize,
+            (first, length) => pixels.narrow(0, first, length).to(Classifier.Device),
+            i => targets[i],
+            (first, length, gradients, _) => result.narrow(0, first, length).copy_(gradients));
+        return result;
+    }
+
+    /// <summary>The target scores of whole images, [N] (no gradients).</summary>
+    protected Tensor TargetScores(Tensor pixels, IReadOnlyList<long> targets)
+    {
+        using var _ = no_grad();
+        var scores = zeros(pixels.shape[0], device: Classifier.Device);
+        for (long first = 0; first < pixels.shape[0]; first += InternalBatchSize)
+        {
+            long length = Math.Min(InternalBatchSize, pixels.shape[0] - first);
+            using var scope = NewDisposeScope();
+            var chunkTargets = tensor(targets.Skip((int)first).Take((int)length).ToArray(), device: Classifier.Device);
+            scores.narrow(0, first, length).copy_(Classifier.TargetScores(pixels.narrow(0, first, length).to(Classifier.Device), chunkTargets, Output));
+        }
+        return scores;
+    }
+
+    /// <summary>
+    /// The baseline images [N, C, H, W] for <paramref name="pixels"/>: black, the data set's mean colour, or uniform noise
+    /// drawn from (seed, row, <paramref name="draw"/>).
+    /// </summary>
+    protected Tensor Baselines(Tensor pixels, AttributionBaseline baseline, IReadOnlyList<long> rowIds, int seed, long draw = 0)
+    {
+        long c = pixels.shape[1], h = pixels.shape[2], w = pixels.shape[3];
+        switch (baseline)
+        {
+            case AttributionBaseline.Black:
+                return zeros_like(pixels);
+            case AttributionBaseline.Mean:
+                return tensor(Classifier.Normalization.Mean.ToArray(), device: pixels.device).view(1, -1, 1, 1).expand_as(pixels).contiguous();
+            case AttributionBaseline.Uniform:
+                var rows = new Tensor[rowIds.Count];
+                for (int i = 0; i < rows.Length; i++)
+                {
+                    using var generator = AttributionSeeds.For(seed, AttributionSeeds.Baseline, rowIds[i], draw);
+                    rows[i] = rand(new long[] { 1, c, h, w }, generator: generator);
+                }
+                return cat(rows, 0).to(pixels.device);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(baseline), baseline, "Unknown baseline.");
+        }
+    }
+}

@@ -1,0 +1,18 @@
+namespace Microsoft.ML.Masking.Attribution.Engine;
+
+/// <summary>Input × Gradient: x · ∂f/∂x per pixel and channel (Captum's <c>InputXGradient</c>; x in pixel space).</summary>
+public sealed class InputXGradient : GradientMethod
+{
+    /// <summary>Creates the method.</summary>
+    public InputXGradient(TorchClassifier classifier, ScoreKind output = ScoreKind.Logit, int internalBatchSize = 64)
+        : base(classifier, output, internalBatchSize)
+    {
+    }
+
+    /// <inheritdoc/>
+    public override string Name => "InputXGradient";
+
+    /// <inheritdoc/>
+    public override AttributionOutput Attribute(AttributionBatch batch) =>
+        new(PlainGradients(batch.Pixels, batch.Targets).mul(batch.Pixels.to(Classifier.Device)));
+}

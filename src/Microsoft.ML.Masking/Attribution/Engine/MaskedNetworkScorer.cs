@@ -1,0 +1,54 @@
+using Microsoft.ML.Masking.Core;
+using Microsoft.ML.Masking.LayerMasking;
+using Microsoft.ML.Masking.LayerMasking.Engine;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Masking.Attribution.Engine;
+
+/// <summary>
+/// Scores a TorchSharp CNN with pixels removed by any <see cref="MaskingMethod"/>: layer masking (the removed pixels
+/// never reach the network) or a baseline fill, through the project's <see cref="MaskedClassifier"/>.
+/// </summary>
+public sealed class MaskedNetworkScorer : IPerturbationScorer, IDisposable
+{
+    private readonly MaskedClassifier _classifier;
+
+    /// <summary>Creates the scorer.</summary>
+    /// <param name="network">A CNN layer masking supports (checked here; the error names the module it cannot handle).</param>
+    /// <param name="classCount">Classes of the network.</param>
+    /// <param name="method">How removed pixels are taken out.</param>
+    /// <param name="normalization">The network's normalisation.</param>
+    /// <param name="output">Logits or probabilities.</param>
+    /// <param name="blurSigma">σ of <see cref="MaskingMethod.Blur"/>, in pixels.</param>
+    /// <param name="device">The network's device.</param>
+    public MaskedNetworkScorer(nn.Module network, int classCount, MaskingMethod method, ChannelNormalization normalization,
+        ScoreKind output = ScoreKind.Probability, double blurSigma = 4.0, Device? device = null)
+    {
+        if (classCount < 1) throw new ArgumentOutOfRangeException(nameof(classCount), classCount, "A classifier has at least one class.");
+        _classifier = new MaskedClassifier(network, method, normalization, blurSigma, device);
+        ClassCount = classCount;
+        Output = output;
+    }
+
+    /// <summary>The masking method.</summary>
+    public MaskingMethod Method => _classifier.Method;
+
+    /// <summary>Logits or probabilities.</summary>
+    public ScoreKind Output { get; }
+
+    /// <inheritdoc/>
+    public int ClassCount { get; }
+
+    /// <inheritdoc/>
+    public Device Device => _classifier.Device;
+
+    /// <inheritdoc/>
+    public Tensor Scores(Tensor pixels, Tensor keep, Generator generator)
+    {
+        var logits = _classifier.Forward(pixels, keep, generator).Logits;
+        return Output == ScoreKind.Logit ? logits : logits.softmax(1);
+    }
+
+    /// <summary>Releases the derived tensors (the network itself is not disposed).</summary>
+    public void Dispose() => _classifier.Dispose();
+}

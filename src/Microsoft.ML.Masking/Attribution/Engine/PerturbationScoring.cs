@@ -1,0 +1,68 @@
+using Microsoft.ML.Masking.Core;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Masking.Attribution.Engine;
+
+/// <summary>
+/// Scores many perturbations (rows × masks) in passes of at most the internal batch size: each pass stacks the rows'
+/// images, writes the pass's keep-masks and reads back each point's target score.
+/// </summary>
+internal static class PerturbationScoring
+{
+    /// <summary>
+    /// The target score of every point. Point p belongs to row <paramref name="rowOf"/>(p) of <paramref name="batch"/>;
+    /// <paramref name="writeKeep"/>(p, mask) fills its H×W keep-mask (1 kept, 0 removed).
+    /// </summary>
+    public static double[] Score(IPerturbationScorer scorer, AttributionBatch batch, int pointCount, Func<int, int> rowOf,
+        Action<int, Span<float>> writeKeep, int internalBatchSize, int seed)
+    {
+        if (internalBatchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(internalBatchSize), internalBatchSize, "The internal batch size must be at least 1.");
+        var (_, h, w) = batch.ImageSize;
+        int pixels = h * w;
+        var scores = new double[pointCount];
+        var keep = new float[Math.Min(internalBatchSize, Math.Max(pointCount, 1)) * pixels];
+        var images = batch.Pixels.to(scorer.Device);
+        using var _ = no_grad();
+        for (int first = 0; first < pointCount; first += internalBatchSize)
+        {
+            int length = Math.Min(internalBatchSize, pointCount - first);
+            using var scope = NewDisposeScope();
+            var rows = new long[length];
+            var targets = new long[length];
+            for (int j = 0; j < length; j++)
+            {
+                int row = rowOf(first + j);
+                rows[j] = row;
+                targets[j] = batch.Targets[row];
+                writeKeep(first + j, keep.AsSpan(j * pixels, pixels));
+            }
+            var stacked = images.index_select(0, tensor(rows, device: scorer.Device));
+            var mask = tensor(keep.AsSpan(0, length * pixels).ToArray(), [length, h, w]).to(scorer.Device);
+            // Only a noise fill draws from this; it is seeded by the pass's first point.
+            using var generator = AttributionSeeds.For(seed, AttributionSeeds.RemovalNoise, batch.RowIds[rowOf(first)], first, scorer.Device);
+            var all = scorer.Scores(stacked, mask, generator);
+            var selected = all.gather(1, tensor(targets, device: scorer.Device).unsqueeze(1)).squeeze(1).to(ScalarType.Float64).cpu().data<double>();
+            for (int j = 0; j < length; j++)
+                scores[first + j] = selected[j];
+        }
+        return scores;
+    }
+
+    /// <summary>The target score of every row's whole image (an all-ones keep-mask, so every scorer treats it alike).</summary>
+    public static double[] Clean(IPerturbationScorer scorer, AttributionBatch batch, int internalBatchSize, int seed) =>
+        Score(scorer, batch, batch.Count, p => p, (_, keep) => keep.Fill(1f), internalBatchSize, seed);
+
+    /// <summary>Paints per-segment values onto pixels: [N, 1, H, W].</summary>
+    public static Tensor Paint(IReadOnlyList<Evaluation.Engine.SegmentMap> maps, IReadOnlyList<double[]> values, int h, int w, Device device)
+    {
+        var painted = new float[maps.Count * h * w];
+        for (int i = 0; i < maps.Count; i++)
+        {
+            var labels = maps[i].Labels;
+            for (int p = 0; p < labels.Length; p++)
+                painted[i * h * w + p] = (float)values[i][labels[p]];
+        }
+        return tensor(painted, [maps.Count, 1, h, w]).to(device);
+    }
+}
