@@ -132,7 +132,8 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
         }
         var keep = s.MaskMarksRemoved ? mask.OneMinus() : mask;
         using var generator = new Generator((ulong)s.NoiseSeed, _device);
-        var result = _masked.Forward(pixels, keep, generator);
+        // The mask values were checked just above; the classifier checks only shapes (no second wait for the device).
+        var result = _masked.ForwardChecked(pixels, keep, generator);
         var score = outputs[s.ScoreColumnName];
         if (score.IsActive)
             score.CopyFrom(s.OutputLogits ? result.Logits : result.Logits.softmax(1), rowCount);

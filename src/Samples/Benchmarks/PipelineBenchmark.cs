@@ -64,6 +64,7 @@ public static class PipelineBenchmark
                 foreach (var (x, m) in images)
                 {
                     using var scope = NewDisposeScope();
+                    using var noGrad = no_grad(); // as the transformer runs it
                     classifier.Forward(x, m).Logits.softmax(1).data<float>().ToArray();
                 }
             }),

@@ -52,6 +52,7 @@ public sealed class DemoCommand : ISampleCommand
 
         var methods = new[] { MaskingMethod.LayerMasking, MaskingMethod.Grey, MaskingMethod.Black };
         var probabilities = new Dictionary<string, Tensor>();
+        using var noGrad = torch.no_grad(); // scoring only: no autograd graph
         using (var clean = new MaskedClassifier(network, MaskingMethod.LayerMasking, normalization))
             probabilities["clean"] = clean.Forward(pixels, ones(count, Side, Side)).Logits.softmax(1);
         foreach (var method in methods)

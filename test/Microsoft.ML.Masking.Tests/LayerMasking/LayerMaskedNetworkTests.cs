@@ -19,7 +19,7 @@ public sealed class LayerMaskedNetworkTests
         ["plain-stack", 32],
     ];
 
-    private static nn.Module Build(string name) => name switch
+    internal static nn.Module Build(string name) => name switch
     {
         "resnet-basic-small-stem" => SmallBasic(),
         "resnet-bottleneck" => SmallBottleneck(),
@@ -35,6 +35,7 @@ public sealed class LayerMaskedNetworkTests
     public void AllOnesMaskEqualsPlainForward(string name, int size)
     {
         using var scope = NewDisposeScope();
+        using var noGrad = no_grad(); // the inference path (LayerMaskingGradientTests covers the autograd one)
         var network = Build(name);
         var x = Images(3, 3, size, seed: 1);
         var keep = ones(3, size, size);
@@ -55,6 +56,7 @@ public sealed class LayerMaskedNetworkTests
     public void OutputIgnoresRemovedPixels(string name, int size)
     {
         using var scope = NewDisposeScope();
+        using var noGrad = no_grad(); // the inference path (LayerMaskingGradientTests covers the autograd one)
         var masked = LayerMaskedNetwork.Create(Build(name));
         var x = Images(4, 3, size, seed: 2);
         var keep = PatchMasks(4, size, 8, removed: 0.5, seed: 3).unsqueeze(1);
@@ -75,6 +77,7 @@ public sealed class LayerMaskedNetworkTests
     public void FastPathEqualsReferenceImplementation(string name, int size)
     {
         using var scope = NewDisposeScope();
+        using var noGrad = no_grad(); // the inference path (LayerMaskingGradientTests covers the autograd one)
         var network = Build(name);
         var x = Images(4, 3, size, seed: 6);
         foreach (double removed in new[] { 0.1, 0.5, 0.9 })
@@ -98,6 +101,7 @@ public sealed class LayerMaskedNetworkTests
     public void AllZerosMaskGivesTheEmptyFeatureMapOutput(string name, int size)
     {
         using var scope = NewDisposeScope();
+        using var noGrad = no_grad(); // the inference path (LayerMaskingGradientTests covers the autograd one)
         var network = Build(name);
         var masked = LayerMaskedNetwork.Create(network);
         var x = Images(2, 3, size, seed: 7);

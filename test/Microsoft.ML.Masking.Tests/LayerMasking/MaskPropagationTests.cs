@@ -167,6 +167,7 @@ public sealed class MaskPropagationTests
         var node = new ConvolutionNode("conv", conv, null, foldBatchNorm: false);
         Assert.AreEqual(Math.Min(kernel, (kernel - 1) * dilation), node.FastIterations);
         var masked = LayerMaskedNetwork.Create(network);
+        using var noGrad = no_grad();
         var x = Images(3, 3, 24, seed);
         foreach (double removed in new[] { 0.3, 0.7 })
         {
@@ -179,7 +180,7 @@ public sealed class MaskPropagationTests
     public void EachResNetStageComputesItsPaddingCoefficientsOnce()
     {
         var network = SmallBasic();
-        using var masks = new MaskAlgebra();
+        using var masks = new MaskAlgebra(inPlace: true);
         var keep = PatchMasks(2, 32, 4, 0.5, seed: 6).unsqueeze(1);
         var graph = NetworkGraph.Compile(network, foldBatchNorm: true);
         using (no_grad())

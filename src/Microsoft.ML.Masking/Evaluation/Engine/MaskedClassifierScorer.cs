@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.Masking.Evaluation.Engine;
 
-/// <summary>One <see cref="MaskedClassifier"/> per method over the same network, made once per evaluation (each folds BatchNorm once).</summary>
+/// <summary>One <see cref="MaskedClassifier"/> per method over the same network, made once per evaluation (only the layer-masking one folds BatchNorm, on its first pass).</summary>
 internal sealed class MaskedClassifierScorer : IMaskedScorer, IDisposable
 {
     private readonly Dictionary<MaskingMethod, MaskedClassifier> _classifiers;

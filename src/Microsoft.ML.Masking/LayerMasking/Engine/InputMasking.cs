@@ -7,6 +7,8 @@ namespace Microsoft.ML.Masking.LayerMasking.Engine;
 /// <summary>
 /// The baseline maskings: each replaces the removed pixels of a normalised image batch and lets the network run
 /// as usual. All work in normalised space, so "grey" (the dataset mean) is 0 and "black" is −mean/std.
+/// Gradients are the caller's choice (no <c>no_grad</c> inside): they flow through the fills to the pixels each
+/// fill reads (the kept ones for mean colour, smoothed grey and neighbour padding; all of them for blur).
 /// </summary>
 public static class InputMasking
 {
@@ -20,7 +22,6 @@ public static class InputMasking
     public static Tensor Apply(MaskingMethod method, Tensor images, Tensor keep, Tensor black, double blurSigma, Generator? generator)
     {
         using var scope = NewDisposeScope();
-        using var _ = no_grad();
         var removed = keep.AtMost(0);
         Tensor Fill(Tensor fill) => where(removed, fill, images);
         var result = method switch

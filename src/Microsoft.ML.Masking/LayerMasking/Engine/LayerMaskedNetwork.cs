@@ -12,8 +12,12 @@ namespace Microsoft.ML.Masking.LayerMasking.Engine;
 /// </summary>
 /// <remarks>
 /// <para>The graph references the network's own parameters. With <c>foldBatchNorm</c> (the default) each
-/// convolution's BatchNorm is folded into a derived weight once, at creation; call <see cref="Refresh"/>
-/// after changing the weights.</para>
+/// convolution's BatchNorm is folded into a derived weight the first time an inference pass needs it (the plain pass
+/// and the autograd path never do); call <see cref="Refresh"/> after changing the weights.</para>
+/// <para>Gradients: the caller decides. Under <c>no_grad</c> (as ML.NET transforms run) the fast path works in place on
+/// folded weights; with gradients enabled (<c>torch.is_grad_enabled()</c>) it runs out of place on the module's own
+/// parameters, so <c>backward()</c> reaches the kept pixels and every weight. Removed pixels get exactly zero gradient:
+/// the output does not depend on them.</para>
 /// <para>BatchNorm always uses its running statistics (inference semantics), whatever the module's mode.</para>
 /// <para>Not thread-safe for concurrent calls that <see cref="Refresh"/>; forward calls themselves share nothing mutable.</para>
 /// </remarks>
@@ -60,16 +64,21 @@ public sealed class LayerMaskedNetwork : IDisposable
     /// <summary>Layer-masked forward pass that also returns the penultimate features.</summary>
     public MaskedForwardResult ForwardWithFeatures(Tensor images, Tensor keep)
     {
-        using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var mask = KeepMask.Normalize(images, keep);
-        using var masks = new MaskAlgebra();
+        return ForwardChecked(images, KeepMask.Normalize(images, keep)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><see cref="ForwardWithFeatures"/> for a mask already made by <see cref="KeepMask.Normalize"/> (or checked by the caller and made by <see cref="KeepMask.Reshape"/>).</summary>
+    internal MaskedForwardResult ForwardChecked(Tensor images, Tensor mask)
+    {
+        using var scope = NewDisposeScope();
+        using var masks = new MaskAlgebra(inPlace: !is_grad_enabled());
         // where(), not a product: removed pixels may hold anything, even NaN, without reaching the output.
         // The input stays in the caller's layout: padding a 3-channel image is faster channels-first, and the first
         // convolution's channels-last weights switch the layout for everything after it.
         var start = new MaskedActivation(where(mask.GreaterThan(0), images, 0f), masks.Root(mask), clean: true);
         // A network that ends on a spatial map (no global pool) hands it out zeroed where removed, as the reference does.
-        var body = _body.Fast(start, masks, inputShared: false).CleanValues();
+        var body = _body.Fast(start, masks, inputShared: false).CleanValues(masks.InPlace);
         return Finish(body);
     }
 
@@ -80,10 +89,9 @@ public sealed class LayerMaskedNetwork : IDisposable
     /// </summary>
     public MaskedForwardResult ForwardReference(Tensor images, Tensor keep)
     {
-        using var _ = no_grad();
         using var scope = NewDisposeScope();
         var mask = KeepMask.Normalize(images, keep);
-        using var masks = new MaskAlgebra();
+        using var masks = new MaskAlgebra(inPlace: false);
         var start = new MaskedActivation(images * mask, masks.Root(mask), clean: true);
         var body = _body.Reference(start, masks).Values;
         return Finish(body);
@@ -92,7 +100,6 @@ public sealed class LayerMaskedNetwork : IDisposable
     /// <summary>The ordinary forward pass through the same graph (BatchNorm with running statistics).</summary>
     public MaskedForwardResult ForwardPlain(Tensor images)
     {
-        using var _ = no_grad();
         using var scope = NewDisposeScope();
         return Finish(_body.Plain(images));
     }
@@ -105,8 +112,11 @@ public sealed class LayerMaskedNetwork : IDisposable
         return new MaskedForwardResult(logits.MoveToOuterDisposeScope(), body.MoveToOuterDisposeScope());
     }
 
-    /// <summary>Re-derives folded weights after the network's parameters changed.</summary>
+    /// <summary>Drops the folded weights after the network's parameters changed; the next inference pass re-derives them.</summary>
     public void Refresh() => _graph.Refresh();
+
+    /// <summary>How many convolutions hold folded BatchNorm weights right now (for tests: only passes that use them fold).</summary>
+    internal int FoldedConvolutions => Flatten(_graph).OfType<ConvolutionNode>().Count(c => c.HasFoldedWeights);
 
     /// <summary>Releases the derived (folded) weights; the network itself is not disposed.</summary>
     public void Dispose()

@@ -13,6 +13,18 @@ namespace Microsoft.ML.Masking.LayerMasking.Engine;
 /// intermediates early; dispose it at the end of the forward pass.</remarks>
 internal sealed class MaskAlgebra : IDisposable
 {
+    /// <summary>Starts the mask work of one forward pass.</summary>
+    /// <param name="inPlace">Whether the pass may overwrite activations in place; false while autograd records
+    /// (<c>torch.is_grad_enabled()</c>), because in-place writes to tensors autograd saved break the backward pass.</param>
+    public MaskAlgebra(bool inPlace) => InPlace = inPlace;
+
+    /// <summary>
+    /// True when the nodes may overwrite activations in place and use folded BatchNorm weights (the inference path);
+    /// false on the autograd path, which runs out of place on the module's own parameters so that gradients reach
+    /// both the kept pixels and every weight.
+    /// </summary>
+    public bool InPlace { get; }
+
     /// <summary>The ε of neighbour padding's division, as in the reference implementation.</summary>
     public const double PaddingEpsilon = 1e-5;
 

@@ -33,7 +33,8 @@ internal sealed class MaskHandle
             if (_allKept is null)
             {
                 using var smallest = Tensor.min();
-                _allKept = smallest.item<float>() == 1f;
+                using var asFloat = smallest.to(ScalarType.Float32);
+                _allKept = asFloat.item<float>() == 1f;
             }
             return _allKept.Value;
         }

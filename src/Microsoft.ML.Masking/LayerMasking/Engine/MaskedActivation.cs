@@ -31,8 +31,10 @@ internal sealed class MaskedActivation
     /// <summary>True when <see cref="Values"/> is already zero wherever the mask is zero.</summary>
     public bool Clean { get; }
 
-    /// <summary>Values zeroed at removed positions (multiplies in place when they are not yet).</summary>
-    /// <remarks>In place is safe: every tensor reaching here was made by the network, never the caller's input,
-    /// and the only other reader (a residual identity) is itself masked by a subset of this mask later.</remarks>
-    public Tensor CleanValues() => Clean || Mask is null || Mask.AllKept ? Values : Values.mul_(Mask.Tensor);
+    /// <summary>Values zeroed at removed positions (multiplies when they are not yet; in place if <paramref name="inPlace"/>).</summary>
+    /// <remarks>In place is safe on the inference path: every tensor reaching here was made by the network, never the
+    /// caller's input, and the only other reader (a residual identity) is itself masked by a subset of this mask later.
+    /// Under autograd the multiply must be out of place (the tensor may be saved for the backward pass).</remarks>
+    public Tensor CleanValues(bool inPlace) =>
+        Clean || Mask is null || Mask.AllKept ? Values : inPlace ? Values.mul_(Mask.Tensor) : Values.mul(Mask.Tensor);
 }

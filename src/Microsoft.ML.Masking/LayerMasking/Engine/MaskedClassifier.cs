@@ -51,21 +51,35 @@ public sealed class MaskedClassifier : IDisposable
     /// <param name="pixels">[batch, channels, height, width] in pixel space (before normalisation).</param>
     /// <param name="keep">[batch, height, width] or [batch, 1, height, width]; 1 = kept, 0 = removed.</param>
     /// <param name="generator">Random source of the noise baseline; a fixed-seed one is used when null.</param>
+    /// <remarks>Gradients are the caller's choice: inside <c>no_grad</c> this is the fast inference path; with gradients
+    /// enabled the logits carry them back to <paramref name="pixels"/> (see <see cref="LayerMaskedNetwork"/>).</remarks>
     public MaskedForwardResult Forward(Tensor pixels, Tensor keep, Generator? generator = null)
     {
-        Normalization.EnsureChannels((int)pixels.shape[1]);
-        using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var mask = KeepMask.Normalize(pixels, keep);
-        var images = Normalization.Apply(pixels.to(Device));
-        if (Method == MaskingMethod.LayerMasking)
-            return Finish(_network.ForwardWithFeatures(images, mask));
-        using var fallback = generator is null ? new Generator(0, Device) : null;
-        return Finish(_network.ForwardPlain(InputMasking.Apply(Method, images, mask, _black, BlurSigma, generator ?? fallback)));
+        return Run(pixels, KeepMask.Normalize(pixels, keep), generator).MoveToOuterDisposeScope();
     }
 
-    private static MaskedForwardResult Finish(MaskedForwardResult result) =>
-        new(result.Logits.MoveToOuterDisposeScope(), result.Features?.MoveToOuterDisposeScope());
+    /// <summary>
+    /// <see cref="Forward"/> for a caller that has already checked that <paramref name="keep"/> holds only 0 and 1 (the
+    /// transformer does, with a message naming its column): the values are not checked again, so the batch waits for
+    /// the device once, not once per layer of the API.
+    /// </summary>
+    internal MaskedForwardResult ForwardChecked(Tensor pixels, Tensor keep, Generator? generator = null)
+    {
+        using var scope = NewDisposeScope();
+        return Run(pixels, KeepMask.Reshape(pixels, keep), generator).MoveToOuterDisposeScope();
+    }
+
+    private MaskedForwardResult Run(Tensor pixels, Tensor mask, Generator? generator)
+    {
+        Normalization.EnsureChannels((int)pixels.shape[1]);
+        var images = Normalization.Apply(pixels.to(Device));
+        mask = mask.to(images.dtype, Device);
+        if (Method == MaskingMethod.LayerMasking)
+            return _network.ForwardChecked(images, mask);
+        using var fallback = generator is null ? new Generator(0, Device) : null;
+        return _network.ForwardPlain(InputMasking.Apply(Method, images, mask, _black, BlurSigma, generator ?? fallback));
+    }
 
     /// <summary>Releases the derived tensors (the network itself is not disposed).</summary>
     public void Dispose()

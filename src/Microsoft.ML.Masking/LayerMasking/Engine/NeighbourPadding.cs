@@ -7,7 +7,8 @@ namespace Microsoft.ML.Masking.LayerMasking.Engine;
 /// <summary>
 /// Neighbour padding (the paper's "fast FMM"): each iteration gives every removed position that touches a
 /// kept one the mean of its kept 3×3 neighbours, then counts it as kept. k iterations fill a border of k
-/// pixels around the kept region; positions further away stay zero. No gradient flows through the fill.
+/// pixels around the kept region; positions further away stay zero. The fill is differentiable (every
+/// step is out of place), so gradients reach the kept values it averages; removed inputs get zero gradient.
 /// </summary>
 public static class NeighbourPadding
 {
@@ -25,7 +26,6 @@ public static class NeighbourPadding
     public static Tensor Pad(Tensor values, Tensor keep, int iterations)
     {
         using var scope = NewDisposeScope();
-        using var _ = no_grad();
         var x = values * keep;
         var m = keep;
         for (int i = 0; i < iterations; i++)
@@ -48,7 +48,6 @@ public static class NeighbourPadding
     public static Tensor FillAll(Tensor values, Tensor keep)
     {
         using var scope = NewDisposeScope();
-        using var _ = no_grad();
         var x = values * keep;
         var m = keep;
         long limit = Math.Max(values.shape[2], values.shape[3]);

@@ -16,7 +16,8 @@ internal sealed class ConvolutionNode : GraphNode
     private readonly BatchNorm2d? _norm;
     private readonly bool _fold;
     private readonly long[] _kernel, _stride, _padding, _dilation;
-    private Tensor? _foldedWeight, _foldedBias;
+    private readonly object _foldLock = new();
+    private FoldedWeights? _folded;
 
     public ConvolutionNode(string path, Conv2d conv, BatchNorm2d? norm, bool foldBatchNorm) : base(path)
     {
@@ -38,7 +39,6 @@ internal sealed class ConvolutionNode : GraphNode
         // further out are never read: min(k, (k−1)·d) iterations give exactly the reference's outputs.
         long reach = Math.Max((_kernel[0] - 1) * _dilation[0], (_kernel[1] - 1) * _dilation[1]);
         FastIterations = (int)Math.Min(ReferenceIterations, reach);
-        Refresh();
     }
 
     /// <summary>Neighbour-padding iterations of the reference: the kernel width (1×1 convolutions pad nothing).</summary>
@@ -47,26 +47,52 @@ internal sealed class ConvolutionNode : GraphNode
     /// <summary>Iterations the fast path needs for identical kept outputs.</summary>
     public int FastIterations { get; }
 
-    /// <summary>Disposes the folded weights (the module's own parameters are untouched).</summary>
+    /// <summary>True once the folded weights have been derived (the first inference pass that uses them).</summary>
+    public bool HasFoldedWeights => Volatile.Read(ref _folded) is not null;
+
+    /// <summary>Disposes the folded weights (the module's own parameters are untouched); the next use derives them again.</summary>
     public void ReleaseDerived()
     {
-        _foldedWeight?.Dispose();
-        _foldedBias?.Dispose();
-        _foldedWeight = _foldedBias = null;
+        lock (_foldLock)
+        {
+            _folded?.Dispose();
+            Volatile.Write(ref _folded, null);
+        }
     }
 
-    public override void Refresh()
+    /// <summary>Drops the folded weights; they are derived from the current parameters when next needed.</summary>
+    public override void Refresh() => ReleaseDerived();
+
+    /// <summary>The BatchNorm folded into the convolution, derived on first use: only layer masking's inference path reads it.</summary>
+    private FoldedWeights Folded()
     {
-        ReleaseDerived();
-        if (!_fold) return;
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        var n = _norm!;
-        var scale = n.weight!.div(n.running_var!.Plus(n.eps).sqrt_());
-        var weight = _conv.weight!.mul(scale.view(-1, 1, 1, 1));
-        var bias = (_conv.bias is null ? n.running_mean!.neg() : _conv.bias.sub(n.running_mean!)).mul_(scale).PlusInPlace(n.bias!);
-        _foldedWeight = ChannelsLast.Of(weight).DetachFromDisposeScope();
-        _foldedBias = bias.DetachFromDisposeScope();
+        var folded = Volatile.Read(ref _folded);
+        if (folded is not null) return folded;
+        lock (_foldLock)
+        {
+            if (_folded is not null) return _folded;
+            using var _ = no_grad();
+            using var scope = NewDisposeScope();
+            var n = _norm!;
+            var scale = n.weight!.div(n.running_var!.Plus(n.eps).sqrt_());
+            var weight = _conv.weight!.mul(scale.view(-1, 1, 1, 1));
+            var bias = (_conv.bias is null ? n.running_mean!.neg() : _conv.bias.sub(n.running_mean!)).mul_(scale).PlusInPlace(n.bias!);
+            folded = new FoldedWeights(ChannelsLast.Of(weight).DetachFromDisposeScope(), bias.DetachFromDisposeScope());
+            Volatile.Write(ref _folded, folded);
+            return folded;
+        }
+    }
+
+    private sealed class FoldedWeights(Tensor weight, Tensor bias) : IDisposable
+    {
+        public Tensor Weight { get; } = weight;
+        public Tensor Bias { get; } = bias;
+
+        public void Dispose()
+        {
+            Weight.Dispose();
+            Bias.Dispose();
+        }
     }
 
     private Tensor Convolve(Tensor x) => F.conv2d(x, _conv.weight!, _conv.bias, _stride, _padding, _dilation, _conv.groups);
@@ -95,18 +121,33 @@ internal sealed class ConvolutionNode : GraphNode
     {
         var mask = input.Mask!;
         bool readsNeighbours = _kernel[0] > 1 || _kernel[1] > 1;
-        var x = readsNeighbours ? input.CleanValues() : input.Values;
+        var x = readsNeighbours ? input.CleanValues(masks.InPlace) : input.Values;
         if (FastIterations > 0 && !mask.AllKept)
         {
             var coefficients = masks.PaddingCoefficients(mask, FastIterations);
-            // First step out of place (the input may be a residual identity), the rest in place.
+            // First step out of place (the input may be a residual identity), the rest in place unless autograd records:
+            // avg_pool2d saves its input for the backward pass, so overwriting it would break backward.
             x = x.addcmul(NeighbourPadding.BoxSum(x), coefficients[0], ScalarMath.One);
             for (int t = 1; t < coefficients.Length; t++)
-                x.addcmul_(NeighbourPadding.BoxSum(x), coefficients[t], ScalarMath.One);
+                x = masks.InPlace
+                    ? x.addcmul_(NeighbourPadding.BoxSum(x), coefficients[t], ScalarMath.One)
+                    : x.addcmul(NeighbourPadding.BoxSum(x), coefficients[t], ScalarMath.One);
         }
-        var y = _fold
-            ? F.conv2d(x, _foldedWeight!, _foldedBias, _stride, _padding, _dilation, _conv.groups)
-            : _norm is null ? Convolve(x) : BatchNormalize(Convolve(x));
+        Tensor y;
+        if (_fold && masks.InPlace)
+        {
+            var folded = Folded();
+            y = F.conv2d(x, folded.Weight, folded.Bias, _stride, _padding, _dilation, _conv.groups);
+        }
+        else
+        {
+            // The module's own parameters, so gradients reach them. Inference switches to channels-last here as the folded
+            // path does; autograd stays in the caller's layout: libtorch 2.10's CPU backward through a channels-last
+            // ResNet crashed the process ("double free or corruption") in our tests, even for the plain module.
+            y = Convolve(x);
+            if (masks.InPlace) y = ChannelsLast.Of(y);
+            if (_norm is not null) y = BatchNormalize(y);
+        }
         return new MaskedActivation(y, masks.Pool(mask, _kernel, _stride, _padding, _dilation), clean: false);
     }
 }

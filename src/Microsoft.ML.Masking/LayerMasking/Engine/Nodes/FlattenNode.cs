@@ -11,5 +11,5 @@ internal sealed class FlattenNode(string path, long startDim, long endDim) : Gra
         new(Plain(input.Mask is null ? input.Values : input.Values * input.Mask.Tensor), null, clean: true);
 
     public override MaskedActivation Fast(MaskedActivation input, MaskAlgebra masks, bool inputShared) =>
-        new(Plain(input.CleanValues()), null, clean: true);
+        new(Plain(input.CleanValues(masks.InPlace)), null, clean: true);
 }

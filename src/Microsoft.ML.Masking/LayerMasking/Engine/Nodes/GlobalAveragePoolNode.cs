@@ -31,7 +31,8 @@ internal sealed class GlobalAveragePoolNode(string path) : GraphNode(path)
         var sum = ChannelsLast.IsChannelsLast(x)
             ? m.reshape(b, 1, -1).bmm(x.permute(0, 2, 3, 1).reshape(b, -1, c)).reshape(b, c, 1)
             : x.reshape(b, c, -1).bmm(m.reshape(b, -1, 1));
-        var mean = sum.div_(m.sum([2, 3]).reshape(b, 1, 1).PlusInPlace(Epsilon));
+        var count = m.sum([2, 3]).reshape(b, 1, 1).PlusInPlace(Epsilon);
+        var mean = masks.InPlace ? sum.div_(count) : sum.div(count);
         return new MaskedActivation(mean.reshape(b, c, 1, 1), null, clean: true);
     }
 }

@@ -34,5 +34,5 @@ internal sealed class MaxPoolNode : GraphNode
     }
 
     public override MaskedActivation Fast(MaskedActivation input, MaskAlgebra masks, bool inputShared) =>
-        new(Plain(input.CleanValues()), masks.Pool(input.Mask!, _kernel, _stride, _padding, _dilation), clean: true);
+        new(Plain(input.CleanValues(masks.InPlace)), masks.Pool(input.Mask!, _kernel, _stride, _padding, _dilation), clean: true);
 }

@@ -15,5 +15,5 @@ internal sealed class ReluNode(string path) : GraphNode(path)
     }
 
     public override MaskedActivation Fast(MaskedActivation input, MaskAlgebra masks, bool inputShared) =>
-        new(inputShared ? input.Values.relu() : input.Values.relu_(), input.Mask, input.Clean);
+        new(inputShared || !masks.InPlace ? input.Values.relu() : input.Values.relu_(), input.Mask, input.Clean);
 }

@@ -31,8 +31,9 @@ internal sealed class ResidualNode(string path, ChainNode main, ChainNode? short
         var b = shortcut is null ? input : shortcut.Fast(input, masks, inputShared: true);
         // The main branch's last layer made a fresh tensor, so the sum can reuse it. Left dirty: the next
         // layer that reads neighbours (or the global pool) applies the AND mask.
-        var sum = ReferenceEquals(a.Values, input.Values) ? a.Values.Plus(b.Values) : a.Values.PlusInPlace(b.Values);
-        sum.relu_();
+        if (!masks.InPlace || ReferenceEquals(a.Values, input.Values))
+            return new MaskedActivation(a.Values.Plus(b.Values).relu(), masks.And(a.Mask!, b.Mask!), clean: false);
+        var sum = a.Values.PlusInPlace(b.Values).relu_();
         return new MaskedActivation(sum, masks.And(a.Mask!, b.Mask!), clean: false);
     }
 
