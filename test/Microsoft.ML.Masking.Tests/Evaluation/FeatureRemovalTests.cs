@@ -143,6 +143,7 @@ public sealed class FeatureRemovalTests
         double Expected(bool keepLeft)
         {
             using var scope = NewDisposeScope();
+            using var noGrad = no_grad(); // the inference path, as the evaluator runs it
             var keep = zeros(rows.Length, Side, Side);
             if (keepLeft) keep[.., .., ..(Side / 2)] = 1; else keep[.., .., (Side / 2)..] = 1;
             using var classifier = new MaskedClassifier(network, MaskingMethod.LayerMasking, Normalization);

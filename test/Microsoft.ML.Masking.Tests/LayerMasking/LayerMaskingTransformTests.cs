@@ -83,6 +83,7 @@ public sealed class LayerMaskingTransformTests
         var pixels = TestData.Vectors(scored, "Pixels");
 
         using var classifier = new MaskedClassifier(network, MaskingMethod.LayerMasking, new ChannelNormalization(Mean, Std));
+        using var noGrad = no_grad(); // the inference path, as the transformer runs it
         var x = tensor(pixels.SelectMany(p => p).ToArray()).reshape(ImageCount, 3, Side, Side);
         var keep = tensor(masks.SelectMany(m => m).ToArray()).reshape(ImageCount, Side, Side);
         var expected = classifier.Forward(x, keep);

@@ -50,6 +50,7 @@ public sealed class NativeMemoryTests
         var x = Images(16, 3, Side, seed: 2);
         var keep = PatchMasks(16, Side, 4, 0.5, seed: 3);
 
+        using var noGrad = no_grad(); // the inference path, as the transformer runs it
         void Round()
         {
             TestData.Vectors(transformer.Transform(data), "Score");
