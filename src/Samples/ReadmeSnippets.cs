@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core.Segmentation;
 using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Evaluation;
 using Microsoft.ML.Masking.Models;

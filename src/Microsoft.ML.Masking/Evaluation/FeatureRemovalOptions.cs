@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core.Segmentation;
 namespace Microsoft.ML.Masking.Evaluation;
 
 /// <summary>

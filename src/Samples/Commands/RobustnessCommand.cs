@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core.Segmentation;
 using System.Diagnostics;
 using System.Text.Encodings.Web;
 using System.Text.Json;

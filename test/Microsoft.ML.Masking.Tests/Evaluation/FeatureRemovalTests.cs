@@ -1,4 +1,5 @@
 using Microsoft.ML.Masking.Core;
+using Microsoft.ML.Masking.Core.Segmentation;
 using Microsoft.ML.Masking.Data;
 using System.Xml.Linq;
 using Microsoft.ML.Masking.Evaluation;

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core.Randomness;
 namespace Microsoft.ML.Masking.Data;
 
 /// <summary>

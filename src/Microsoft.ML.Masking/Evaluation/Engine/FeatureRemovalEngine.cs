@@ -1,3 +1,5 @@
+using Microsoft.ML.Masking.Core.Randomness;
+using Microsoft.ML.Masking.Core.Segmentation;
 using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.LayerMasking;
 using static TorchSharp.torch;
@@ -61,7 +63,7 @@ internal sealed class FeatureRemovalEngine : IEvaluationEngine<FeatureRemovalRes
         var maps = new SegmentMap[count];
         for (int i = 0; i < count; i++)
         {
-            maps[i] = _segmenter.Segment(batch, i);
+            maps[i] = _segmenter.Segment(batch.Pixels.AsSpan(i * g.Size, g.Size), EvaluationBatch.Row(batch.Segments, i, g.Pixels), batch.FirstRow + i);
             _segmentCount.Add(maps[i].SegmentCount);
             _clean.Add(clean[i] == batch.Labels[i] ? 1 : 0);
         }
@@ -74,7 +76,7 @@ internal sealed class FeatureRemovalEngine : IEvaluationEngine<FeatureRemovalRes
             var orders = new int[count][];
             for (int i = 0; i < count; i++)
             {
-                using var generator = EvaluationSeeds.For(_seed, EvaluationSeeds.RemovalOrder, batch.FirstRow + i, repeat);
+                using var generator = SeedMixer.TorchGenerator(_seed, SeedStream.RemovalOrder, batch.FirstRow + i, repeat);
                 orders[i] = RemovalOrdering.Order(maps[i], _order, EvaluationBatch.Row(batch.Attributions, i, g.Pixels), generator);
             }
             for (int f = 0; f < points; f++)
@@ -86,7 +88,7 @@ internal sealed class FeatureRemovalEngine : IEvaluationEngine<FeatureRemovalRes
                 for (int m = 0; m < methods; m++)
                 {
                     // The same seed for every method: only the noise baseline draws from it.
-                    using var noise = EvaluationSeeds.For(_seed, EvaluationSeeds.Noise, batch.FirstRow, repeat, f, _scorer.Device);
+                    using var noise = SeedMixer.TorchGenerator(_seed, SeedStream.Noise, batch.FirstRow, repeat, f, _scorer.Device);
                     var predicted = Predictions.Top1(_scorer.MaskedLogits(_scorer.Methods[m], pixels, keepMask, noise));
                     for (int i = 0; i < count; i++)
                     {

@@ -1,3 +1,5 @@
+using Microsoft.ML.Masking.Core.Randomness;
+using Microsoft.ML.Masking.Core.Segmentation;
 using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.LayerMasking;
@@ -57,8 +59,8 @@ internal sealed class MaskColorDependenceEngine : IEvaluationEngine<MaskColorDep
         for (int i = 0; i < count; i++)
         {
             _clean.Add(clean[i] == batch.Labels[i] ? 1 : 0);
-            var map = _segmenter.Segment(batch, i);
-            using var generator = EvaluationSeeds.For(_seed, EvaluationSeeds.RemovalOrder, batch.FirstRow + i, 0);
+            var map = _segmenter.Segment(batch.Pixels.AsSpan(i * g.Size, g.Size), EvaluationBatch.Row(batch.Segments, i, g.Pixels), batch.FirstRow + i);
+            using var generator = SeedMixer.TorchGenerator(_seed, SeedStream.RemovalOrder, batch.FirstRow + i, 0);
             var order = RemovalOrdering.Order(map, RemovalOrder.Random, default, generator);
             RemovalOrdering.WriteKeepMask(map, order, _fraction, keep.AsSpan(i * g.Pixels, g.Pixels));
         }
@@ -72,7 +74,7 @@ internal sealed class MaskColorDependenceEngine : IEvaluationEngine<MaskColorDep
             probabilities[0][f] = _scorer.CleanLogits(painted).softmax(1);
             for (int m = 0; m < _scorer.Methods.Count; m++)
             {
-                using var noise = EvaluationSeeds.For(_seed, EvaluationSeeds.Noise, batch.FirstRow, 0, 0, _scorer.Device);
+                using var noise = SeedMixer.TorchGenerator(_seed, SeedStream.Noise, batch.FirstRow, 0, 0, _scorer.Device);
                 probabilities[1 + m][f] = _scorer.MaskedLogits(_scorer.Methods[m], painted, keepMask, noise).softmax(1);
             }
         }

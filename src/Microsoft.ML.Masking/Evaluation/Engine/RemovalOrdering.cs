@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core.Segmentation;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Masking.Evaluation.Engine;

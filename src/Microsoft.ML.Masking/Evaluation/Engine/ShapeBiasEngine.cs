@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core.Randomness;
 using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.Data;
 using static TorchSharp.torch;
@@ -69,7 +70,7 @@ internal sealed class ShapeBiasEngine : IEvaluationEngine<ShapeBiasResult>
 
     private void Score(int method, Tensor images, Tensor keep, int[] labels, MeanAccumulator accuracy, long firstRow, long variant)
     {
-        using var noise = EvaluationSeeds.For(_seed, EvaluationSeeds.Noise, firstRow, variant, device: _scorer.Device);
+        using var noise = SeedMixer.TorchGenerator(_seed, SeedStream.Noise, firstRow, variant, device: _scorer.Device);
         var predicted = Predictions.Top1(_scorer.MaskedLogits(_scorer.Methods[method], images, keep, noise));
         for (int i = 0; i < labels.Length; i++)
             accuracy.Add(predicted[i] == labels[i] ? 1 : 0);

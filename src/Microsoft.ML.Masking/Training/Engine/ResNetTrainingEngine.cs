@@ -1,6 +1,7 @@
 using Microsoft.ML.Masking.Core;
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.ML.Masking.Core.Randomness;
 using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Models;
 using TorchSharp;

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Masking.Evaluation.Engine;
+namespace Microsoft.ML.Masking.Core.Segmentation;
 
 /// <summary>
 /// A partition of an image into segments: every pixel carries exactly one segment id, and the ids are

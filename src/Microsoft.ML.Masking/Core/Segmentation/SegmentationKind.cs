@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Masking.Evaluation;
+namespace Microsoft.ML.Masking.Core.Segmentation;
 
 /// <summary>What an image is cut into before a fraction of it is removed.</summary>
 public enum SegmentationKind

@@ -1,6 +1,7 @@
-using Microsoft.ML.Masking.Evaluation.Engine;
+using Microsoft.ML.Masking.Core.Segmentation;
 
-namespace Microsoft.ML.Masking.Tests.Evaluation;
+
+namespace Microsoft.ML.Masking.Tests.Core.Segmentation;
 
 /// <summary>Segment maps: patches, user ids, and SLIC superpixels partition the image.</summary>
 [TestClass]

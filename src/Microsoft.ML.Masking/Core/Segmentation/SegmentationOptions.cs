@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Masking.Evaluation;
+namespace Microsoft.ML.Masking.Core.Segmentation;
 
 /// <summary>How images are cut into the segments an evaluation removes. Every property documents its default.</summary>
 public sealed class SegmentationOptions

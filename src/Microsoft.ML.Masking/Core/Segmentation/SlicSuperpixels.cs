@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Masking.Evaluation.Engine;
+namespace Microsoft.ML.Masking.Core.Segmentation;
 
 /// <summary>
 /// SLIC superpixels (Achanta et al., "SLIC Superpixels Compared to State-of-the-Art Superpixel Methods", TPAMI
