@@ -8,8 +8,10 @@ namespace Microsoft.ML.Masking.Core.Persistence;
 /// Moves the state (parameters and buffers) of a TorchSharp module in and out of open formats: safetensors for
 /// everything this library writes (model.zip entries, checkpoints), and PyTorch <c>torch.save(state_dict)</c> files
 /// (<c>.pt</c>/<c>.pth</c>) or safetensors files for weights trained elsewhere, e.g. torchvision ResNets.
-/// Loading is strict: every key of the module must be present with the same shape and element type, and the file
-/// must hold no other key; otherwise a <see cref="StateDictMismatchException"/> lists all differences.
+/// Loading is strict by default: every key of the module must be present with the same shape and element type, and
+/// the file must hold no other key; otherwise a <see cref="StateDictMismatchException"/> lists all differences.
+/// <see cref="WeightLoadOptions"/> loosen that deliberately (a backbone without its head, a prefix, a key map), and
+/// every load returns a <see cref="WeightLoadReport"/> of what was loaded, renamed, skipped and ignored.
 /// </summary>
 public static class ModuleWeights
 {
@@ -39,8 +41,10 @@ public static class ModuleWeights
     /// <param name="module">The module to fill; its tensors keep their device.</param>
     /// <param name="stream">A stream positioned at the start of safetensors content.</param>
     /// <param name="source">How to name the source in error messages (e.g. a file path).</param>
-    /// <exception cref="StateDictMismatchException">Keys, shapes or element types differ.</exception>
-    public static void Load(nn.Module module, Stream stream, string source = "stream")
+    /// <param name="options">How keys are matched; null is strict (<see cref="WeightLoadOptions.Strict"/>).</param>
+    /// <returns>What was loaded, renamed, skipped and ignored.</returns>
+    /// <exception cref="StateDictMismatchException">Keys, shapes or element types differ beyond what <paramref name="options"/> allow.</exception>
+    public static WeightLoadReport Load(nn.Module module, Stream stream, string source = "stream", WeightLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(stream);
@@ -53,24 +57,34 @@ public static class ModuleWeights
         {
             throw new InvalidDataException($"'{source}' is not a readable safetensors file: {e.Message}", e);
         }
-        LoadState(module, state, source);
+        return LoadState(module, state, source, options);
     }
 
     /// <summary>Loads safetensors bytes into <paramref name="module"/>.</summary>
-    public static void LoadSafetensors(nn.Module module, byte[] safetensors, string source = "bytes")
+    /// <param name="module">The module to fill; its tensors keep their device.</param>
+    /// <param name="safetensors">The safetensors content.</param>
+    /// <param name="source">How to name the source in error messages.</param>
+    /// <param name="options">How keys are matched; null is strict.</param>
+    /// <returns>What was loaded, renamed, skipped and ignored.</returns>
+    public static WeightLoadReport LoadSafetensors(nn.Module module, byte[] safetensors, string source = "bytes", WeightLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(safetensors);
         using var stream = new MemoryStream(safetensors, writable: false);
-        Load(module, stream, source);
+        return Load(module, stream, source, options);
     }
 
     /// <summary>
     /// Loads weights from a file into <paramref name="module"/>: <c>.safetensors</c> as safetensors, anything else
     /// (<c>.pt</c>, <c>.pth</c>, <c>.bin</c>) as a PyTorch state dict saved with <c>torch.save(model.state_dict(), path)</c>.
     /// </summary>
+    /// <param name="module">The module to fill; its tensors keep their device.</param>
+    /// <param name="path">The weights file.</param>
+    /// <param name="options">How keys are matched; null is strict. For example a torchvision ResNet-18 without its
+    /// 1000-class head: <c>new WeightLoadOptions { SkipPrefixes = ["fc."] }</c>.</param>
+    /// <returns>What was loaded, renamed, skipped and ignored.</returns>
     /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
-    /// <exception cref="StateDictMismatchException">Keys, shapes or element types differ.</exception>
-    public static void LoadFile(nn.Module module, string path)
+    /// <exception cref="StateDictMismatchException">Keys, shapes or element types differ beyond what <paramref name="options"/> allow.</exception>
+    public static WeightLoadReport LoadFile(nn.Module module, string path, WeightLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -80,8 +94,7 @@ public static class ModuleWeights
         using var stream = File.OpenRead(fullPath);
         if (string.Equals(Path.GetExtension(fullPath), ".safetensors", StringComparison.OrdinalIgnoreCase))
         {
-            Load(module, stream, fullPath);
-            return;
+            return Load(module, stream, fullPath, options);
         }
         System.Collections.Hashtable pickled;
         try
@@ -100,7 +113,7 @@ public static class ModuleWeights
                 throw new InvalidDataException($"'{fullPath}' entry '{entry.Key}' is not a tensor; save model.state_dict(), not the whole model.");
             state[(string)entry.Key] = tensor;
         }
-        LoadState(module, state, fullPath);
+        return LoadState(module, state, fullPath, options);
     }
 
     /// <summary>Writes the state of <paramref name="module"/> to a safetensors file atomically (see <see cref="AtomicFile"/>).</summary>
@@ -117,18 +130,21 @@ public static class ModuleWeights
         AtomicFile.Write(path, stream => module.save_py(stream, leaveOpen: true));
     }
 
-    /// <summary>Copies <paramref name="state"/> into <paramref name="module"/> after checking that it fits exactly; disposes the tensors of <paramref name="state"/>.</summary>
-    private static void LoadState(nn.Module module, Dictionary<string, Tensor> state, string source)
+    /// <summary>
+    /// Copies <paramref name="state"/> into <paramref name="module"/> after checking that it fits as
+    /// <paramref name="options"/> say; disposes the tensors of <paramref name="state"/>.
+    /// </summary>
+    private static WeightLoadReport LoadState(nn.Module module, Dictionary<string, Tensor> state, string source, WeightLoadOptions? options)
     {
         try
         {
-            var expected = module.state_dict();
-            var mismatch = StateDictMismatchException.Compare(expected, state, source);
-            if (mismatch is not null)
-                throw mismatch;
+            options ??= WeightLoadOptions.Strict;
+            options.Validate();
+            var plan = WeightKeyMatching.Match(module.state_dict(), state, source, options);
             using var noGrad = no_grad();
-            foreach (var (key, target) in expected)
-                target.copy_(state[key]);
+            foreach (var (target, loaded) in plan.Copies)
+                target.copy_(loaded);
+            return plan.Report;
         }
         finally
         {

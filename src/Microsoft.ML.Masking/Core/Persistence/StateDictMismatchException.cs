@@ -27,8 +27,9 @@ public sealed class StateDictMismatchException : InvalidOperationException
     /// <summary>Keys present on both sides whose shape or element type differ, with both descriptions.</summary>
     public IReadOnlyList<string> MismatchedKeys { get; }
 
-    /// <summary>Compares a module's state with loaded state; null when they fit exactly.</summary>
-    internal static StateDictMismatchException? Compare(IReadOnlyDictionary<string, Tensor> expected, IReadOnlyDictionary<string, Tensor> actual, string source)
+    /// <summary>Compares a module's state with loaded state; null when they fit exactly. <paramref name="hint"/>, when given, ends the message.</summary>
+    internal static StateDictMismatchException? Compare(IReadOnlyDictionary<string, Tensor> expected, IReadOnlyDictionary<string, Tensor> actual, string source,
+        string? hint = null)
     {
         var missing = expected.Keys.Where(k => !actual.ContainsKey(k)).ToList();
         var unexpected = actual.Keys.Where(k => !expected.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
@@ -44,6 +45,8 @@ public sealed class StateDictMismatchException : InvalidOperationException
         Append(message, "missing from the weights", missing);
         Append(message, "not in the module", unexpected);
         Append(message, "with another shape or type", mismatched);
+        if (hint is not null)
+            message.Append(' ').Append(hint);
         return new StateDictMismatchException(message.ToString(), missing, unexpected, mismatched);
     }
 
