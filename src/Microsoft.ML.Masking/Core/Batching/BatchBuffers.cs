@@ -7,6 +7,12 @@ internal sealed class BatchBuffers
 
     private BatchBuffers(BatchColumnBuffer[] columns) => _columns = columns;
 
+    /// <summary>
+    /// For input buffers: the data-view position of the batch's first row (rows follow consecutively), so kernels
+    /// can seed per-row draws that do not depend on the batch size.
+    /// </summary>
+    public long FirstRow { get; internal set; }
+
     /// <summary>Number of columns.</summary>
     public int Count => _columns.Length;
 

@@ -5,7 +5,7 @@ namespace Microsoft.ML.Masking.Core.Batching;
 /// <summary>An output column of a batched transformer: its name, value type and annotations.</summary>
 internal sealed class BatchOutputColumn
 {
-    private BatchOutputColumn(string name, BatchOutputKind kind, int size, IReadOnlyList<string>? names)
+    private BatchOutputColumn(string name, BatchOutputKind kind, int size, IReadOnlyList<string>? names, IReadOnlyList<int>? dimensions = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         if (size < 1)
@@ -16,14 +16,18 @@ internal sealed class BatchOutputColumn
         Kind = kind;
         Size = size;
         Names = names?.ToArray();
+        if (dimensions is not null && (dimensions.Any(d => d < 1) || dimensions.Aggregate(1L, (p, d) => p * d) != size))
+            throw new ArgumentException($"Output column '{name}' has {size} slots but dimensions [{string.Join(", ", dimensions)}].", nameof(dimensions));
+        Dimensions = dimensions?.ToArray();
     }
 
     /// <summary>A known-size vector of <see cref="float"/>.</summary>
     /// <param name="name">Column name.</param>
     /// <param name="size">Vector length.</param>
     /// <param name="slotNames">Optional SlotNames annotation (one name per slot), e.g. class names for a Score column.</param>
-    public static BatchOutputColumn FloatVector(string name, int size, IReadOnlyList<string>? slotNames = null) =>
-        new(name, BatchOutputKind.FloatVector, size, slotNames);
+    /// <param name="dimensions">Optional <see cref="VectorDataViewType.Dimensions"/> (e.g. [H, W] for a mask); their product must be <paramref name="size"/>.</param>
+    public static BatchOutputColumn FloatVector(string name, int size, IReadOnlyList<string>? slotNames = null, IReadOnlyList<int>? dimensions = null) =>
+        new(name, BatchOutputKind.FloatVector, size, slotNames, dimensions);
 
     /// <summary>A single <see cref="float"/> per row.</summary>
     public static BatchOutputColumn Float(string name) => new(name, BatchOutputKind.Float, 1, null);
@@ -54,10 +58,15 @@ internal sealed class BatchOutputColumn
     /// <summary>Slot names (vectors) or key values (keys); null when not annotated.</summary>
     public IReadOnlyList<string>? Names { get; }
 
+    /// <summary>The vector's dimensions, or null for a plain vector of <see cref="Size"/> values.</summary>
+    public IReadOnlyList<int>? Dimensions { get; }
+
     /// <summary>The ML.NET type of the column.</summary>
     public DataViewType Type => Kind switch
     {
-        BatchOutputKind.FloatVector => new VectorDataViewType(NumberDataViewType.Single, Size),
+        BatchOutputKind.FloatVector => Dimensions is { } dims
+            ? new VectorDataViewType(NumberDataViewType.Single, dims.ToArray())
+            : new VectorDataViewType(NumberDataViewType.Single, Size),
         BatchOutputKind.Float => NumberDataViewType.Single,
         BatchOutputKind.Key => new KeyDataViewType(typeof(uint), KeyCount),
         _ => throw new InvalidOperationException($"Unknown output kind {Kind}."),

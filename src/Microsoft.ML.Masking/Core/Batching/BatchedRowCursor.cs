@@ -73,7 +73,11 @@ internal sealed class BatchedRowCursor : DataViewRowCursor
         _slot = 0;
         _batchComputed = false;
         while (_rowsInBatch < _transformer.BatchSize && _leader!.MoveNext())
+        {
+            if (_rowsInBatch == 0)
+                _inputs!.FirstRow = _leader.Position;
             _reader!.Read(_inputs!, _rowsInBatch++);
+        }
         if (_rowsInBatch == 0)
             throw new InvalidOperationException("The input data view returned fewer rows to a second cursor than to the first; batched transforms need a deterministic input.");
     }

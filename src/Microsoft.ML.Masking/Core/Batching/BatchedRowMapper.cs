@@ -86,6 +86,7 @@ internal sealed class BatchedRowMapper : IRowToRowMapper
             if (position != _computedPosition)
             {
                 _reader!.Read(_inputs!, 0);
+                _inputs!.FirstRow = position;
                 _transformer.RunBatch(_inputs!, _outputs!, rowCount: 1);
                 _computedPosition = position;
             }

@@ -88,6 +88,13 @@ public sealed class SegmentMap
         return new SegmentMap(height, width, labels, count);
     }
 
+    /// <summary>
+    /// How many segments removing <paramref name="fraction"/> of them removes: round(fraction × count), half away
+    /// from zero — the one rounding the evaluators and the mask transforms share.
+    /// </summary>
+    public int SegmentsForFraction(double fraction) =>
+        (int)Math.Round(fraction * SegmentCount, MidpointRounding.AwayFromZero);
+
     /// <summary>Pixels in each segment.</summary>
     public int[] SegmentSizes()
     {

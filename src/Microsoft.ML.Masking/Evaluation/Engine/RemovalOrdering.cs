@@ -25,18 +25,14 @@ internal static class RemovalOrdering
             : permutation.OrderBy(s => relevance[s]).ToArray();
     }
 
-    /// <summary>Segments removed at <paramref name="fraction"/>: the fraction of the segment count, rounded half away from zero.</summary>
-    public static int RemovedCount(double fraction, int segmentCount) =>
-        (int)Math.Round(fraction * segmentCount, MidpointRounding.AwayFromZero);
-
     /// <summary>
-    /// Writes the keep-mask that removes the first <see cref="RemovedCount"/> segments of <paramref name="order"/>;
+    /// Writes the keep-mask that removes the first <see cref="SegmentMap.SegmentsForFraction"/> segments of <paramref name="order"/>;
     /// returns the fraction of pixels removed.
     /// </summary>
     public static double WriteKeepMask(SegmentMap map, int[] order, double fraction, Span<float> keep)
     {
         var removed = new bool[map.SegmentCount];
-        int count = RemovedCount(fraction, map.SegmentCount);
+        int count = map.SegmentsForFraction(fraction);
         for (int i = 0; i < count; i++)
             removed[order[i]] = true;
         map.WriteKeepMask(removed, keep);
