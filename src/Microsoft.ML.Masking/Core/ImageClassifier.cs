@@ -97,12 +97,14 @@ public sealed class ImageClassifier
     /// <param name="imageShape">The layout of the image column.</param>
     /// <param name="classNames">The class names in score order; null for none.</param>
     /// <param name="device">Where to run it; null lets the MLContext choose.</param>
+    /// <param name="weightLoading">How the file's keys are matched with the network's (e.g. a backbone without its head,
+    /// a prefix); null is strict.</param>
     /// <exception cref="FileNotFoundException">The weights file does not exist.</exception>
     /// <exception cref="StateDictMismatchException">The weights do not fit the architecture (the message lists the keys).</exception>
     /// <exception cref="ArgumentException">Only the stem differs (a 7×7 ImageNet stem against a 3×3 small-image one): the message says how to set
     /// <see cref="ResNetArchitecture.SmallImageStem"/>; the <see cref="StateDictMismatchException"/> is the inner exception.</exception>
     public static ImageClassifier FromWeights(string weightsPath, ResNetArchitecture architecture, ChannelNormalization normalization,
-        ImageShape imageShape, IReadOnlyList<string>? classNames = null, Device? device = null)
+        ImageShape imageShape, IReadOnlyList<string>? classNames = null, Device? device = null, WeightLoadOptions? weightLoading = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(weightsPath);
         ArgumentNullException.ThrowIfNull(architecture);
@@ -113,7 +115,7 @@ public sealed class ImageClassifier
         var network = new ResNet(architecture);
         try
         {
-            ModuleWeights.LoadFile(network, weightsPath);
+            ModuleWeights.LoadFile(network, weightsPath, weightLoading);
         }
         catch (StateDictMismatchException e) when (StemHint(e, architecture) is { } hint)
         {

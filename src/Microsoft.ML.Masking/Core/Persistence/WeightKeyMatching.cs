@@ -96,9 +96,6 @@ internal static class WeightKeyMatching
                     return $"The module's keys carry a prefix the file's lack (e.g. '{key}'): set {nameof(WeightLoadOptions)}.{nameof(WeightLoadOptions.AddPrefix)} = \"{key[..(key.IndexOf('.') + 1)]}\".";
         }
         var mismatched = module.Where(p => file.TryGetValue(p.Key, out var t) && !t.shape.SequenceEqual(p.Value.shape)).ToList();
-        foreach (var (key, want) in mismatched)
-            if (key == "conv1.weight" && want.shape is [_, _, 3, 3] && file[key].shape is [_, _, 7, 7])
-                return "'conv1.weight' is a 7×7 ImageNet stem in the file and a 3×3 small-image stem in the module: set ResNetArchitecture.SmallImageStem = false.";
         // Only the first dimension differs (the class count) under one prefix: most likely a classification head.
         if (missing.Count == 0 && unexpected.Count == 0 && mismatched.Count > 0 && options.SkipPrefixes.Count == 0)
         {
