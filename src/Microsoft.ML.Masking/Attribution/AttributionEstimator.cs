@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core.Segmentation;
 using System.Text.Json;
 using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Attribution.Engine;

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core.Segmentation;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Masking.Attribution;

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core.Segmentation;
 using System.Text.Json.Serialization;
 using Microsoft.ML.Masking.Attribution.Engine;
 using Microsoft.ML.Masking.Evaluation;

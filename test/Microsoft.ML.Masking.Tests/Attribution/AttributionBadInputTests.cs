@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core.Segmentation;
 using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Attribution;
 using Microsoft.ML.Masking.Evaluation;

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core.Segmentation;
 using Microsoft.ML.Masking.Attribution;
 using Microsoft.ML.Masking.Evaluation;
 using Microsoft.ML.Masking.LayerMasking;

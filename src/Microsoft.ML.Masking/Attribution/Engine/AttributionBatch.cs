@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core.Segmentation;
 using Microsoft.ML.Masking.Evaluation.Engine;
 using static TorchSharp.torch;
 

@@ -1,20 +1,20 @@
-using Microsoft.ML.Masking.Evaluation.Engine;
+using Microsoft.ML.Masking.Core.Randomness;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Masking.Attribution.Engine;
 
-/// <summary>The streams of the attribution methods' random draws, all through the project's one seed mixer.</summary>
+/// <summary>The streams of the attribution methods' random draws, all through the project's one seed mixer (<see cref="SeedMixer"/>).</summary>
 internal static class AttributionSeeds
 {
-    public const ulong NoiseTunnel = 101;
-    public const ulong GradientShap = 102;
-    public const ulong Baseline = 103;
-    public const ulong Rise = 104;
-    public const ulong Lime = 105;
-    public const ulong KernelShap = 106;
-    public const ulong RemovalNoise = 107;
+    public const SeedStream NoiseTunnel = SeedStream.NoiseTunnel;
+    public const SeedStream GradientShap = SeedStream.GradientShap;
+    public const SeedStream Baseline = SeedStream.Baseline;
+    public const SeedStream Rise = SeedStream.Rise;
+    public const SeedStream Lime = SeedStream.Lime;
+    public const SeedStream KernelShap = SeedStream.KernelShap;
+    public const SeedStream RemovalNoise = SeedStream.RemovalNoise;
 
     /// <summary>A generator for (seed, stream, row, index): the same draws whatever batch the row is in.</summary>
-    public static Generator For(int seed, ulong stream, long row, long index = 0, Device? device = null) =>
-        EvaluationSeeds.For(seed, stream, row, index, 0, device);
+    public static Generator For(int seed, SeedStream stream, long row, long index = 0, Device? device = null) =>
+        SeedMixer.TorchGenerator(seed, stream, row, index, 0, device);
 }

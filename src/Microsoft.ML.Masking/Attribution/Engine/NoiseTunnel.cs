@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core.Segmentation;
 using Microsoft.ML.Masking.Core;
 using static TorchSharp.torch;
 
@@ -61,7 +62,7 @@ public sealed class NoiseTunnel : IAttributionMethod
         var copies = new Tensor[rows * s];
         var targets = new long[rows * s];
         var rowIds = new long[rows * s];
-        var segments = batch.Segments is null ? null : new Evaluation.Engine.SegmentMap[rows * s];
+        var segments = batch.Segments is null ? null : new SegmentMap[rows * s];
         for (int i = 0; i < rows; i++)
         {
             var image = pixels.narrow(0, i, 1);

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core.Segmentation;
 using Microsoft.ML.Masking.Core;
 using static TorchSharp.torch;
 
@@ -54,7 +55,7 @@ internal static class PerturbationScoring
         Score(scorer, batch, batch.Count, p => p, (_, keep) => keep.Fill(1f), internalBatchSize, seed);
 
     /// <summary>Paints per-segment values onto pixels: [N, 1, H, W].</summary>
-    public static Tensor Paint(IReadOnlyList<Evaluation.Engine.SegmentMap> maps, IReadOnlyList<double[]> values, int h, int w, Device device)
+    public static Tensor Paint(IReadOnlyList<SegmentMap> maps, IReadOnlyList<double[]> values, int h, int w, Device device)
     {
         var painted = new float[maps.Count * h * w];
         for (int i = 0; i < maps.Count; i++)

@@ -15,4 +15,25 @@ internal enum SeedStream : long
 
     /// <summary>The patches a patch-grid mask transform removes (row).</summary>
     PatchMask = 3,
+
+    /// <summary>NoiseTunnel's noise (row, sample).</summary>
+    NoiseTunnel = 101,
+
+    /// <summary>GradientSHAP's baselines and points on the path (row).</summary>
+    GradientShap = 102,
+
+    /// <summary>Random baselines of the gradient methods (row, draw).</summary>
+    Baseline = 103,
+
+    /// <summary>RISE's random masks (0, mask index): shared by every row.</summary>
+    Rise = 104,
+
+    /// <summary>LIME's segment samples (row, segment count).</summary>
+    Lime = 105,
+
+    /// <summary>KernelSHAP's coalition samples (row, segment count).</summary>
+    KernelShap = 106,
+
+    /// <summary>The noise baseline when perturbation methods score by removal (row, first sample).</summary>
+    RemovalNoise = 107,
 }
