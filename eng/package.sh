@@ -2,16 +2,17 @@
 # ./build.sh package: packs Microsoft.ML.Masking into artifacts/package, checks what the package holds, then proves a
 # fresh console project can use it: a temp folder outside the repository (so no Directory.*.props apply), a nuget.config
 # that adds artifacts/package to the machine's usual sources, a PackageReference by id and exact version, and
-# eng/package-smoke/Program.cs (train → LayerMask → Evaluate → save → load → identical scores). A second consumer
+# eng/package-smoke/PackageSmoke.cs (train → LayerMask → Evaluate → save → load → identical scores). A second consumer
 # that forces another ML.NET release checks that the library refuses it with its clear error.
 # The last line is "package: OK <id> <version>"; on any failure the script exits non-zero without it.
-set -euo pipefail
+set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 
 root=$PWD
 out=$root/artifacts/package
 project=src/Microsoft.ML.Masking
 fail() { echo "package: FAILED: $*" >&2; exit 1; }
+trap 'echo "package: FAILED at eng/package.sh line $LINENO" >&2' ERR
 
 prop() { dotnet msbuild "$project" -nologo -getProperty:"$1" -p:Configuration=Release "${@:2}"; }
 id=$(prop PackageId)
@@ -75,7 +76,8 @@ $extra
   </ItemGroup>
 </Project>
 EOF
-  cp eng/package-smoke/Program.cs "$dir/Program.cs"
+  cp eng/package-smoke/PackageSmoke.cs "$dir/PackageSmoke.cs"
+  echo 'Microsoft.ML.Masking.PackageSmoke.PackageSmokeTest.Run(AppContext.BaseDirectory);' > "$dir/Program.cs"
 }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/masking-consumer.XXXXXX")
