@@ -95,13 +95,19 @@ internal static class SchemaChecks
         return column;
     }
 
-    /// <summary>"Could not find input column 'X'".</summary>
-    public static ArgumentOutOfRangeException NotFound(string paramName, string columnName) =>
-        new(paramName, $"Could not find input column '{columnName}'");
+    /// <summary>"Could not find input column 'X'" (followed by " in the D" when <paramref name="dataName"/> is given).</summary>
+    public static ArgumentOutOfRangeException NotFound(string paramName, string columnName, string? dataName = null) =>
+        new(paramName, $"Could not find input column '{columnName}'{In(dataName)}");
 
-    /// <summary>"Schema mismatch for input column 'X': expected E, got A".</summary>
-    public static ArgumentOutOfRangeException Mismatch(string paramName, string columnName, string expected, string actual) =>
-        new(paramName, $"Schema mismatch for input column '{columnName}': expected {expected}, got {actual}");
+    /// <summary>"Schema mismatch for input column 'X': expected E, got A" ("… column 'X' in the D: …" with <paramref name="dataName"/>).</summary>
+    public static ArgumentOutOfRangeException Mismatch(string paramName, string columnName, string expected, string actual, string? dataName = null) =>
+        new(paramName, $"Schema mismatch for input column '{columnName}'{In(dataName)}: expected {expected}, got {actual}");
+
+    /// <summary>"Column 'X', row N: M" ("Column 'X' in the D, row N: M" with <paramref name="dataName"/>): the one wording of an error in a row's value.</summary>
+    public static InvalidOperationException BadValue(string columnName, long row, string message, string? dataName = null) =>
+        new($"Column '{columnName}'{In(dataName)}, row {row}: {message}");
+
+    private static string In(string? dataName) => dataName is null ? "" : $" in the {dataName}";
 
     /// <summary>Describes a schema-shape column the way ML.NET prints types ("Vector&lt;Single&gt;", "Single", "Key&lt;UInt32&gt;").</summary>
     public static string Describe(SchemaShape.Column column)

@@ -27,7 +27,14 @@ internal abstract class IndexedColumn<TRow>
 
     /// <summary>A known-size float vector column filled by <paramref name="fill"/> (which writes every slot).</summary>
     public static IndexedColumn<TRow> FloatVector(string name, int size, Action<TRow, Span<float>> fill) =>
-        new FloatVectorColumn(name, size, fill);
+        new FloatVectorColumn(name, new VectorDataViewType(NumberDataViewType.Single, size), fill);
+
+    /// <summary>
+    /// A float vector column with <paramref name="dimensions"/> (e.g. [C, H, W] for planar images, as ExtractPixels
+    /// declares them, or [H, W] for per-pixel values), filled by <paramref name="fill"/> (which writes every slot).
+    /// </summary>
+    public static IndexedColumn<TRow> FloatTensor(string name, int[] dimensions, Action<TRow, Span<float>> fill) =>
+        new FloatVectorColumn(name, new VectorDataViewType(NumberDataViewType.Single, dimensions), fill);
 
     /// <summary>
     /// A key column over <paramref name="classNames"/> (key-value annotations); <paramref name="classIndex"/>
@@ -36,16 +43,21 @@ internal abstract class IndexedColumn<TRow>
     public static IndexedColumn<TRow> ClassKey(string name, IReadOnlyList<string> classNames, Func<TRow, int> classIndex) =>
         new ClassKeyColumn(name, classNames, classIndex);
 
+    /// <summary>A scalar float column (e.g. an example weight).</summary>
+    public static IndexedColumn<TRow> Float(string name, Func<TRow, float> value) => new FloatColumn(name, value);
+
     /// <summary>A text column.</summary>
     public static IndexedColumn<TRow> Text(string name, Func<TRow, string> text) => new TextColumn(name, text);
 
-    private sealed class FloatVectorColumn(string name, int size, Action<TRow, Span<float>> fill)
-        : IndexedColumn<TRow>(name, new VectorDataViewType(NumberDataViewType.Single, size), null)
+    private sealed class FloatVectorColumn(string name, VectorDataViewType type, Action<TRow, Span<float>> fill)
+        : IndexedColumn<TRow>(name, type, null)
     {
+        private readonly int _size = type.Size;
+
         public override Delegate CreateGetter(Func<TRow> currentRow) =>
             (ValueGetter<VBuffer<float>>)((ref VBuffer<float> value) =>
             {
-                var editor = VBufferEditor.Create(ref value, size);
+                var editor = VBufferEditor.Create(ref value, _size);
                 fill(currentRow(), editor.Values);
                 value = editor.Commit();
             });
@@ -56,6 +68,13 @@ internal abstract class IndexedColumn<TRow>
     {
         public override Delegate CreateGetter(Func<TRow> currentRow) =>
             (ValueGetter<uint>)((ref uint value) => value = (uint)classIndex(currentRow()) + 1);
+    }
+
+    private sealed class FloatColumn(string name, Func<TRow, float> read)
+        : IndexedColumn<TRow>(name, NumberDataViewType.Single, null)
+    {
+        public override Delegate CreateGetter(Func<TRow> currentRow) =>
+            (ValueGetter<float>)((ref float value) => value = read(currentRow()));
     }
 
     private sealed class TextColumn(string name, Func<TRow, string> text)

@@ -81,8 +81,8 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
 
     private static BatchInputColumn[] InputColumns(Settings s, ImageClassifier c) =>
     [
-        new(s.ImageColumnName, c.ImageShape.Size),
-        new(s.MaskColumnName, c.ImageShape.Pixels),
+        BatchInputColumn.Image(s.ImageColumnName, c.ImageShape),
+        BatchInputColumn.PerPixel(s.MaskColumnName, "masks", shape: c.ImageShape),
     ];
 
     private static BatchOutputColumn[] OutputColumns(Settings s, ImageClassifier c)

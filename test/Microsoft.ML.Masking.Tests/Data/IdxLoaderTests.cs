@@ -51,6 +51,7 @@ public sealed class IdxLoaderTests
 
         var imageType = (VectorDataViewType)data.Schema["Image"].Type;
         Assert.AreEqual(6, imageType.Size);
+        CollectionAssert.AreEqual(new[] { 1, 3, 2 }, imageType.Dimensions.ToArray(), "one planar channel of rows × columns, as ExtractPixels declares it");
         var labelType = (KeyDataViewType)data.Schema["Label"].Type;
         Assert.AreEqual(3UL, labelType.Count);
         var keyValues = default(VBuffer<ReadOnlyMemory<char>>);

@@ -45,6 +45,8 @@ public sealed class ImageFolderLoaderTests
 
         var pixels = ml.Transforms.LoadImagePixels(imageWidth: 4, imageHeight: 4).Fit(files).Transform(files);
         Assert.AreEqual(3 * 16, ((VectorDataViewType)pixels.Schema["Image"].Type).Size);
+        var wide = ml.Transforms.LoadImagePixels(imageWidth: 4, imageHeight: 2).Fit(files).Transform(files);
+        CollectionAssert.AreEqual(new[] { 3, 2, 4 }, ((VectorDataViewType)wide.Schema["Image"].Type).Dimensions.ToArray(), "ExtractPixels declares [C, H, W]");
         Assert.IsNull(pixels.Schema.GetColumnOrNull("ImageBitmap"), "the intermediate bitmap column is dropped");
         var blue = TestData.Vectors(pixels, "Image")[0];
         CollectionAssert.AreEqual(Enumerable.Repeat(0f, 32).Concat(Enumerable.Repeat(1f, 16)).ToArray(), blue, "planar R, G, B planes scaled to [0, 1]");

@@ -23,8 +23,10 @@ internal sealed class BatchBuffers
     public BatchColumnBuffer this[string name] =>
         Array.Find(_columns, c => c.Name == name) ?? throw new KeyNotFoundException($"The batch has no column '{name}'.");
 
-    internal static BatchBuffers ForInputs(IReadOnlyList<BatchInputColumn> columns, int capacity) =>
-        new(columns.Select(c => new BatchColumnBuffer(c.Name, c.Size, capacity, keyCount: 0, isActive: true)).ToArray());
+    /// <summary>Buffers for the columns of <paramref name="binding"/>: floats shaped like each column's rows, keys for labels.</summary>
+    internal static BatchBuffers ForInputs(BatchInputBinding binding, int capacity) =>
+        new(binding.Columns.Select(c => new BatchColumnBuffer(c.Name, c.Size, capacity,
+            keyCount: c.Spec.Kind == BatchColumnKind.Label ? c.ClassCount : 0, isActive: true, c.RowShape)).ToArray());
 
     internal static BatchBuffers ForOutputs(IReadOnlyList<BatchOutputColumn> columns, int capacity, IReadOnlyList<bool> active) =>
         new(columns.Select((c, i) => new BatchColumnBuffer(c.Name, c.Size, capacity, c.KeyCount, active[i])).ToArray());

@@ -7,11 +7,11 @@ namespace Microsoft.ML.Masking.Core.Batching;
 /// Contiguous storage of one column for a batch of rows: row <c>r</c> occupies
 /// <c>[r * RowSize, (r + 1) * RowSize)</c>. Float columns use <see cref="Values"/>; key columns use <see cref="Keys"/>.
 /// The arrays are reused from batch to batch: a kernel must copy what it needs (tensors made with
-/// <see cref="ToTensor"/> are copies) and must not keep references to them.
+/// <c>ToTensor</c> are copies) and must not keep references to them.
 /// </summary>
 internal sealed class BatchColumnBuffer
 {
-    internal BatchColumnBuffer(string name, int rowSize, int capacity, int keyCount, bool isActive)
+    internal BatchColumnBuffer(string name, int rowSize, int capacity, int keyCount, bool isActive, long[]? rowShape = null)
     {
         bool isKey = keyCount > 0;
         Name = name;
@@ -22,7 +22,11 @@ internal sealed class BatchColumnBuffer
         IsActive = isActive;
         Values = isKey ? [] : new float[checked(rowSize * capacity)];
         Keys = isKey ? new uint[capacity] : [];
+        RowShape = rowShape ?? [rowSize];
     }
+
+    /// <summary>The shape of one row as a tensor (e.g. [C, H, W] for images, [H, W] per pixel, [] for scalars); [RowSize] unless set.</summary>
+    public long[] RowShape { get; }
 
     /// <summary>Column name.</summary>
     public string Name { get; }
@@ -56,6 +60,32 @@ internal sealed class BatchColumnBuffer
 
     /// <summary>
     /// Copies the first <paramref name="rowCount"/> rows into a new float32 tensor of shape
+    /// <c>[rowCount, ..<see cref="RowShape"/>]</c> on <paramref name="device"/> (CPU by default).
+    /// </summary>
+    public Tensor ToTensor(int rowCount, Device? device)
+    {
+        CheckRowCount(rowCount);
+        return RowShape.Length == 0 ? Copy(rowCount, [rowCount], device) : ToTensor(rowCount, RowShape, device);
+    }
+
+    /// <summary>
+    /// The class indices (0-based: key − 1) of the first <paramref name="rowCount"/> rows of a key column, as an int64
+    /// tensor <c>[rowCount]</c> on <paramref name="device"/> (CPU by default).
+    /// </summary>
+    public Tensor ToClassIndices(int rowCount, Device? device = null)
+    {
+        CheckRowCount(rowCount);
+        if (!IsKey)
+            throw new InvalidOperationException($"Column '{Name}' holds floats, not keys.");
+        var indices = new long[rowCount];
+        for (int r = 0; r < rowCount; r++)
+            indices[r] = (long)Keys[r] - 1;
+        var tensor = TorchSharp.torch.tensor(indices, ScalarType.Int64);
+        return device is null || device.type == TorchSharp.DeviceType.CPU ? tensor : tensor.to(device);
+    }
+
+    /// <summary>
+    /// Copies the first <paramref name="rowCount"/> rows into a new float32 tensor of shape
     /// <c>[rowCount, ..rowShape]</c> on <paramref name="device"/> (CPU by default). The product of
     /// <paramref name="rowShape"/> must equal <see cref="RowSize"/>; with no shape the tensor is <c>[rowCount, RowSize]</c>.
     /// </summary>
@@ -75,6 +105,13 @@ internal sealed class BatchColumnBuffer
             if (product != RowSize)
                 throw new ArgumentException($"Column '{Name}' has {RowSize} values per row; shape [{string.Join(", ", rowShape.ToArray())}] holds {product}.", nameof(rowShape));
         }
+        return Copy(rowCount, shape, device);
+    }
+
+    private Tensor Copy(int rowCount, long[] shape, Device? device)
+    {
+        if (IsKey)
+            throw new InvalidOperationException($"Column '{Name}' holds keys; use {nameof(ToClassIndices)}.");
         var tensor = empty(shape, ScalarType.Float32);
         tensor.bytes = MemoryMarshal.AsBytes(Values.AsSpan(0, rowCount * RowSize));
         return device is null || device.type == TorchSharp.DeviceType.CPU ? tensor : tensor.to(device);

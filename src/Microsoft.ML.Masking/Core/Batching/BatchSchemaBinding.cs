@@ -13,7 +13,8 @@ internal sealed class BatchSchemaBinding
         InputSchema = inputSchema;
         Inputs = inputs;
         Outputs = outputs;
-        InputColumns = inputs.Select(c => SchemaChecks.CheckFloatVector(inputSchema, c.Name, c.Size)).ToArray();
+        Input = BatchInputBinding.Bind(inputSchema, inputs);
+        InputColumns = Input.Columns.Select(c => c.Column).ToArray();
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
         foreach (var output in outputs)
@@ -26,6 +27,9 @@ internal sealed class BatchSchemaBinding
     public DataViewSchema OutputSchema { get; }
 
     public IReadOnlyList<BatchInputColumn> Inputs { get; }
+
+    /// <summary>The input columns checked against <see cref="InputSchema"/> (sizes and layouts found there).</summary>
+    public BatchInputBinding Input { get; }
 
     public IReadOnlyList<BatchOutputColumn> Outputs { get; }
 

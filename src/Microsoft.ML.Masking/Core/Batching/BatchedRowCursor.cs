@@ -15,7 +15,7 @@ internal sealed class BatchedRowCursor : DataViewRowCursor
     private readonly BatchSchemaBinding _binding;
     private readonly DataViewRowCursor _follower;
     private readonly DataViewRowCursor? _leader;
-    private readonly BatchInputReader? _reader;
+    private readonly BatchRowReader? _reader;
     private readonly BatchBuffers? _inputs;
     private readonly BatchBuffers? _outputs;
     private readonly bool[] _activeOutputs;
@@ -34,8 +34,8 @@ internal sealed class BatchedRowCursor : DataViewRowCursor
         if (_activeOutputs.Any(a => a))
         {
             _leader = input.GetRowCursor(binding.InputColumns);
-            _reader = new BatchInputReader(_leader, binding);
-            _inputs = BatchBuffers.ForInputs(binding.Inputs, transformer.BatchSize);
+            _reader = new BatchRowReader(_leader, binding.Input);
+            _inputs = BatchBuffers.ForInputs(binding.Input, transformer.BatchSize);
             _outputs = BatchBuffers.ForOutputs(binding.Outputs, transformer.BatchSize, _activeOutputs);
         }
     }

@@ -46,7 +46,7 @@ internal sealed class BatchedRowMapper : IRowToRowMapper
         private readonly BatchSchemaBinding _binding;
         private readonly DataViewRow _input;
         private readonly bool[] _activeOutputs;
-        private readonly BatchInputReader? _reader;
+        private readonly BatchRowReader? _reader;
         private readonly BatchBuffers? _inputs;
         private readonly BatchBuffers? _outputs;
         private long _computedPosition = -1;
@@ -59,8 +59,8 @@ internal sealed class BatchedRowMapper : IRowToRowMapper
             _activeOutputs = activeOutputs;
             if (activeOutputs.Any(a => a))
             {
-                _reader = new BatchInputReader(input, binding);
-                _inputs = BatchBuffers.ForInputs(binding.Inputs, capacity: 1);
+                _reader = new BatchRowReader(input, binding.Input);
+                _inputs = BatchBuffers.ForInputs(binding.Input, capacity: 1);
                 _outputs = BatchBuffers.ForOutputs(binding.Outputs, capacity: 1, activeOutputs);
             }
         }

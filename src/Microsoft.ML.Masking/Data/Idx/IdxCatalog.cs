@@ -7,8 +7,8 @@ public static class IdxCatalog
 {
     /// <summary>
     /// Loads an IDX image file (count × rows × columns) and its IDX label file (count) into an in-memory
-    /// <see cref="IDataView"/> with a float-vector image column (rows × columns, row-major, scaled as
-    /// <paramref name="options"/> says) and a key-typed label column whose key values are the class names.
+    /// <see cref="IDataView"/> with a float-vector image column (rows × columns, row-major, one channel: dimensions
+    /// [1, rows, columns] as ExtractPixels would declare them; scaled as <paramref name="options"/> says) and a key-typed label column whose key values are the class names.
     /// Either file may be gzip-compressed.
     /// </summary>
     /// <param name="catalog">The data catalog.</param>

@@ -37,7 +37,7 @@ internal static class IdxImageDataView
         float offset = options.OffsetImage, scale = options.ScaleImage;
         return new IndexedDataView<long>(count, index => index,
         [
-            IndexedColumn<long>.FloatVector(options.ImageColumnName, pixels, (row, destination) =>
+            IndexedColumn<long>.FloatTensor(options.ImageColumnName, [1, images.Dimensions[1], images.Dimensions[2]], (row, destination) =>
             {
                 var source = values.AsSpan((int)row * pixels, pixels);
                 for (int p = 0; p < pixels; p++)

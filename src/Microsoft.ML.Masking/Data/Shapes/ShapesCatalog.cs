@@ -7,8 +7,9 @@ public static class ShapesCatalog
 {
     /// <summary>
     /// The synthetic shapes data set as a lazy <see cref="IDataView"/>: an image column (3 × size × size floats
-    /// in [0, 1], planar RGB like ExtractPixels), a key-typed label column named by the shapes, and the
-    /// ground-truth object mask (size × size, 1 on the object). Rows are rendered when a cursor reads them;
+    /// in [0, 1], planar RGB with dimensions [3, size, size], as ExtractPixels writes them), a key-typed label
+    /// column named by the shapes, and the ground-truth object mask (size × size, 1 on the object, dimensions
+    /// [size, size]). Rows are rendered when a cursor reads them;
     /// every pass, shuffled or not, sees the same images.
     /// </summary>
     /// <param name="catalog">The data catalog.</param>
@@ -18,12 +19,11 @@ public static class ShapesCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         var generator = new ShapesGenerator(options ?? new ShapesOptions());
         var o = generator.Options;
-        int pixels = o.ImageSize * o.ImageSize;
         return new IndexedDataView<ShapeSample>(o.Count, generator.Render,
         [
-            IndexedColumn<ShapeSample>.FloatVector(o.ImageColumnName, 3 * pixels, (s, destination) => s.Image.CopyTo(destination)),
+            IndexedColumn<ShapeSample>.FloatTensor(o.ImageColumnName, [3, o.ImageSize, o.ImageSize], (s, destination) => s.Image.CopyTo(destination)),
             IndexedColumn<ShapeSample>.ClassKey(o.LabelColumnName, generator.ClassNames, s => s.Label),
-            IndexedColumn<ShapeSample>.FloatVector(o.ObjectMaskColumnName, pixels, (s, destination) => s.ObjectMask.CopyTo(destination)),
+            IndexedColumn<ShapeSample>.FloatTensor(o.ObjectMaskColumnName, [o.ImageSize, o.ImageSize], (s, destination) => s.ObjectMask.CopyTo(destination)),
         ]);
     }
 }
