@@ -49,7 +49,7 @@ public sealed class ResNetClassificationTransformer : BatchedTorchTransformer
 
     internal ResNetClassificationTransformer(IHostEnvironment env, Header header, ResNet network, IReadOnlyList<ResNetEpochReport> history)
         : base(env, nameof(ResNetClassificationTransformer),
-            [new BatchInputColumn(header.ImageColumnName, header.ImageShape.Size)],
+            [BatchInputColumn.Image(header.ImageColumnName, header.ImageShape)],
             [
                 BatchOutputColumn.FloatVector(header.ScoreColumnName, header.ClassNames.Length, header.ClassNames),
                 BatchOutputColumn.Key(header.PredictedLabelColumnName, header.ClassNames),

@@ -1,4 +1,6 @@
 using Microsoft.ML.Masking.Core;
+using Microsoft.ML.Masking.Core.Batching;
+using Microsoft.ML.Masking.Core.Training;
 using System.Globalization;
 using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Internal;
@@ -13,9 +15,11 @@ namespace Microsoft.ML.Masking.Training;
 /// <c>mlContext.MulticlassClassification.Trainers.ResNet(options)</c>.
 /// </summary>
 /// <remarks>
-/// <para>Fit reads the whole training set into memory once (as float32 tensors), checks it (column types, one image
-/// size, finite pixels, labels inside the key range, a validation set with the same schema) and trains with the
-/// options' optimiser, schedule and augmentation. Progress goes to the ML.NET log (<c>mlContext.Log</c>, source
+/// <para>Fit checks the schema (a planar image column whose [C, H, W] dimensions, as ExtractPixels declares them,
+/// give the image shape; a key-typed label; a validation set with the same layout and classes), reads the training
+/// set once into one compact float32 tensor (each epoch shuffles it afresh, which needs random access), checking
+/// every value (finite pixels, labels inside the key range), streams the validation set from its data view after
+/// every epoch, and trains on the library's training loop with the options' optimiser, schedule and augmentation. Progress goes to the ML.NET log (<c>mlContext.Log</c>, source
 /// "ResNetTrainer": one line per epoch with loss, accuracy, images/s) and to a progress channel with the header
 /// Loss, Accuracy, Images/s over epochs and batches.</para>
 /// <para>Reproducibility: the same seed, data, options and thread count give bit-identical weights; a run resumed from
@@ -66,26 +70,25 @@ public sealed partial class ResNetTrainer : IEstimator<ResNetClassificationTrans
         ArgumentNullException.ThrowIfNull(input);
         var o = _options;
         using var channel = _host.Start("Training");
-        using var training = LabeledImageReader.Read(input, o.ImageColumnName, o.LabelColumnName, o.ImageShape, "training data");
-        RequireKnownSize(input.Schema, "training data");
-        if (training.ClassCount < 2)
+        var reader = new DataViewBatchReader(input,
+        [
+            BatchInputColumn.Image(o.ImageColumnName, o.ImageShape, BatchValueRules.Finite) with { ShapeOption = "ResNetTrainer.Options.ImageShape" },
+            BatchInputColumn.Label(o.LabelColumnName, requireKey: true),
+        ], nameof(input), "training data");
+        var label = reader.Binding[o.LabelColumnName];
+        if (label.ClassCount < 2)
             throw new InvalidOperationException(
-                $"Label column '{o.LabelColumnName}' has a key type with {training.ClassCount} value; classification needs at least 2 classes.");
-        using var validation = o.ValidationSet is null ? null
-            : LabeledImageReader.Read(o.ValidationSet, o.ImageColumnName, o.LabelColumnName, training.Shape, "validation set");
-        if (validation is not null)
-            LabeledImageReader.CheckSameSchema(training, validation, o.ImageColumnName, o.LabelColumnName);
+                $"Label column '{o.LabelColumnName}' has a key type with {label.ClassCount} value; classification needs at least 2 classes.");
+        using var training = TrainingExamples.Read(reader);
+        var validation = o.ValidationSet is null ? null : ReadValidation(o.ValidationSet, training);
 
         var normalization = o.Normalization ?? ChannelNormalization.Measure(training.Images);
         channel.Info($"Channel normalization: mean [{string.Join(", ", normalization.Mean.Select(F))}], " +
                      $"standard deviation [{string.Join(", ", normalization.StandardDeviation.Select(F))}].");
 
         using var progress = _host.StartProgressChannel("ResNet training");
-        var engine = new ResNetTrainingEngine(o, HostDevice.Resolve(_host), message => channel.Info(message), message => channel.Trace(message), report =>
-        {
-            channel.Info(Describe(report, o.Epochs));
-            progress.Checkpoint(report.TrainingLoss, report.TrainingAccuracy, report.ImagesPerSecond, report.Epoch);
-        });
+        var engine = new ResNetTrainingEngine(o, HostDevice.Resolve(_host), _host, channel, report =>
+            progress.Checkpoint(report.TrainingLoss, report.TrainingAccuracy, report.ImagesPerSecond, report.Epoch));
         progress.SetHeader(new ProgressHeader(["Loss", "Accuracy", "Images/s"], ["epochs", "batches"]), entry =>
         {
             var p = engine.Progress.Read();
@@ -103,13 +106,21 @@ public sealed partial class ResNetTrainer : IEstimator<ResNetClassificationTrans
         return new ResNetClassificationTransformer(_host, header, result.Model, result.History);
     }
 
-    private void RequireKnownSize(DataViewSchema schema, string dataName)
+    /// <summary>Checks the validation set against the training data (image layout, classes, class names) and reads it once.</summary>
+    private StreamedExamples ReadValidation(IDataView validationSet, TrainingExamples training)
     {
-        // Reached only when every row has the same size: mixed sizes fail earlier, naming the row.
-        if (schema[_options.ImageColumnName].Type is VectorDataViewType { Size: 0 })
+        var o = _options;
+        var reader = new DataViewBatchReader(validationSet,
+        [
+            BatchInputColumn.Image(o.ImageColumnName, training.Shape, BatchValueRules.Finite),
+            BatchInputColumn.Label(o.LabelColumnName, training.ClassCount, requireKey: true),
+        ], nameof(Options.ValidationSet), "validation set");
+        var names = reader.Binding[o.LabelColumnName].ClassNames;
+        if (training.ClassNames is not null && names is not null && !training.ClassNames.SequenceEqual(names))
             throw new InvalidOperationException(
-                $"Image column '{_options.ImageColumnName}' of the {dataName} is a vector of unknown size. The fitted model scores " +
-                "known-size vectors only: declare the size (e.g. [VectorType(channels * height * width)], or ExtractPixels after ResizeImages).");
+                $"Label column '{o.LabelColumnName}' of the validation set names its classes differently from the training data's " +
+                $"([{string.Join(", ", names)}] vs [{string.Join(", ", training.ClassNames)}]); build both keys with the same MapValueToKey.");
+        return StreamedExamples.Check(reader);
     }
 
     private static string F(float value) => value.ToString("0.####", CultureInfo.InvariantCulture);

@@ -16,6 +16,21 @@ public sealed class ResNetTrainerBadInputTests
         public uint Label { get; set; }
     }
 
+    private sealed class UnlabelledRow
+    {
+        [VectorType(16)]
+        public float[] Image { get; set; } = new float[16];
+    }
+
+    private sealed class TenValueRow
+    {
+        [VectorType(10)]
+        public float[] Image { get; set; } = new float[10];
+
+        [KeyType(3)]
+        public uint Label { get; set; }
+    }
+
     private sealed class FloatLabelRow
     {
         [VectorType(16)]
@@ -68,7 +83,7 @@ public sealed class ResNetTrainerBadInputTests
             IndexedColumn<long>.FloatVector("Image", 16, (i, destination) => rows[i].Image.CopyTo(destination)),
             IndexedColumn<long>.ClassKey("Label", ["a", "b", "c"], i => i == 4 ? 6 : (int)rows[i].Label),
         ]);
-        AssertNames(Fit(new MLContext(1), data), "Label column 'Label'", "row 4", "key 7", "1..3");
+        AssertNames(Fit(new MLContext(1), data), "Column 'Label' in the training data, row 4", "key 7", "1..3");
     }
 
     [TestMethod]
@@ -77,15 +92,18 @@ public sealed class ResNetTrainerBadInputTests
         var ml = new MLContext(1);
         var rows = TrainingFixtures.KeyedRows(6);
         rows[2].Label = 7;
-        AssertNames(Fit(ml, ml.Data.LoadFromEnumerable(rows)), "Label column 'Label'", "row 2", "missing");
+        AssertNames(Fit(ml, ml.Data.LoadFromEnumerable(rows)), "Column 'Label' in the training data, row 2", "missing");
     }
 
     [TestMethod]
-    public void ImagesOfMixedSizesNameTheColumnAndRow()
+    public void ImagesOfMixedSizesAreRefusedBeforeAnyRowIsRead()
     {
+        // A vector column of unknown size may hold rows of different sizes: the schema already says it cannot be trained on.
         var ml = new MLContext(1);
         var rows = Enumerable.Range(0, 6).Select(i => new VariableRow { Image = new float[i == 3 ? 25 : 16] }).ToArray();
-        AssertNames(Fit(ml, ml.Data.LoadFromEnumerable(rows)), "Image column 'Image'", "row 3", "25 values", "same size");
+        var e = Fit(ml, ml.Data.LoadFromEnumerable(rows));
+        Assert.IsInstanceOfType<ArgumentOutOfRangeException>(e);
+        AssertNames(e, "Schema mismatch for input column 'Image'", "unknown size", "VectorType");
     }
 
     [TestMethod]
@@ -93,7 +111,7 @@ public sealed class ResNetTrainerBadInputTests
     {
         var ml = new MLContext(1);
         var rows = Enumerable.Range(0, 6).Select(_ => new VariableRow { Image = new float[16] }).ToArray();
-        AssertNames(Fit(ml, ml.Data.LoadFromEnumerable(rows)), "Image column 'Image'", "unknown size");
+        AssertNames(Fit(ml, ml.Data.LoadFromEnumerable(rows)), "Schema mismatch for input column 'Image' in the training data", "unknown size");
     }
 
     [TestMethod]
@@ -111,7 +129,7 @@ public sealed class ResNetTrainerBadInputTests
         var ml = new MLContext(1);
         var rows = TrainingFixtures.KeyedRows(6);
         rows[5].Image[9] = bad;
-        AssertNames(Fit(ml, ml.Data.LoadFromEnumerable(rows)), "Image column 'Image'", "row 5", "index 9", "non-finite");
+        AssertNames(Fit(ml, ml.Data.LoadFromEnumerable(rows)), "Column 'Image' in the training data, row 5", "index 9", "non-finite");
     }
 
     [TestMethod]
@@ -120,7 +138,7 @@ public sealed class ResNetTrainerBadInputTests
         var ml = new MLContext(1);
         var validation = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 4).Select(_ => new TwoClassRow()).ToArray());
         AssertNames(Fit(ml, ml.Data.LoadFromEnumerable(TrainingFixtures.KeyedRows(6)), o => o.ValidationSet = validation),
-            "Label column 'Label' of the validation set", "2 classes", "3");
+            "Schema mismatch for input column 'Label' in the validation set", "Key<UInt32> with 3 values", "got Key<UInt32, 0-1>");
     }
 
     [TestMethod]
@@ -129,16 +147,16 @@ public sealed class ResNetTrainerBadInputTests
         var ml = new MLContext(1);
         var validation = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 4).Select(_ => new WideRow()).ToArray());
         AssertNames(Fit(ml, ml.Data.LoadFromEnumerable(TrainingFixtures.KeyedRows(6)), o => o.ValidationSet = validation),
-            "Image column 'Image' of the validation set", "64 values");
+            "Schema mismatch for input column 'Image' in the validation set", "size 16", "got Vector<Single, 64>");
     }
 
     [TestMethod]
     public void ValidationSetWithoutTheLabelColumnSaysSo()
     {
         var ml = new MLContext(1);
-        var validation = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 4).Select(_ => new { Image = new float[16] }).ToArray());
+        var validation = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 4).Select(_ => new UnlabelledRow()).ToArray());
         AssertNames(Fit(ml, ml.Data.LoadFromEnumerable(TrainingFixtures.KeyedRows(6)), o => o.ValidationSet = validation),
-            "label column 'Label'", "validation set");
+            "Could not find input column 'Label' in the validation set");
     }
 
     [TestMethod]
@@ -148,7 +166,7 @@ public sealed class ResNetTrainerBadInputTests
         var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 4).Select(_ => new FloatLabelRow()).ToArray());
         var e = Fit(ml, data);
         Assert.IsInstanceOfType<ArgumentOutOfRangeException>(e);
-        AssertNames(e, "label column 'Label'", "Key<UInt32>", "MapValueToKey");
+        AssertNames(e, "Schema mismatch for input column 'Label' in the training data: expected Key<UInt32>, got Single", "MapValueToKey");
 
         var schemaError = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
             ml.MulticlassClassification.Trainers.ResNet().GetOutputSchema(SchemaShape.Create(data.Schema)));
@@ -167,9 +185,9 @@ public sealed class ResNetTrainerBadInputTests
     public void NonSquareImagesNeedAnExplicitShape()
     {
         var ml = new MLContext(1);
-        var rows = Enumerable.Range(0, 6).Select(i => new VariableRow { Image = new float[10] }).ToArray();
+        var rows = Enumerable.Range(0, 6).Select(i => new TenValueRow()).ToArray();
         var e = Fit(ml, ml.Data.LoadFromEnumerable(rows));
-        AssertNames(e, "Image column 'Image'", "10 values", "ImageShape");
+        AssertNames(e, "Schema mismatch for input column 'Image'", "Vector<Single, 10>", "10 values", "ResNetTrainer.Options.ImageShape");
     }
 
     [TestMethod]

@@ -1,4 +1,5 @@
 using Microsoft.ML.Masking.Training;
+using Microsoft.ML.Masking.Core.Training;
 using Microsoft.ML.Masking.Training.Engine;
 using static TorchSharp.torch;
 
@@ -80,16 +81,18 @@ public sealed class TrainingAugmentationTests
     [TestMethod]
     public void ScheduleWarmsUpLinearlyThenDecays()
     {
-        var cosine = new LearningRateSchedule(0.1, LearningRateScheduleKind.Cosine, stepsPerEpoch: 10, epochs: 5, warmupEpochs: 1, [], 0.1);
-        Assert.AreEqual(0.01, cosine.At(0), 1e-12);
-        Assert.AreEqual(0.1, cosine.At(9), 1e-12);
-        Assert.AreEqual(0.1, cosine.At(10), 1e-12);
-        Assert.AreEqual(0.05, cosine.At(30), 1e-12, "half way through the decay");
-        Assert.IsLessThan(0.001, cosine.At(49));
+        var cosine = new LearningRateSchedule(0.1, LearningRateScheduleKind.Cosine, WarmupEpochs: 1);
+        double Cosine(long s) => cosine.At(s, stepsPerEpoch: 10, epochs: 5);
+        Assert.AreEqual(0.01, Cosine(0), 1e-12);
+        Assert.AreEqual(0.1, Cosine(9), 1e-12);
+        Assert.AreEqual(0.1, Cosine(10), 1e-12);
+        Assert.AreEqual(0.05, Cosine(30), 1e-12, "half way through the decay");
+        Assert.IsLessThan(0.001, Cosine(49));
 
-        var step = new LearningRateSchedule(0.1, LearningRateScheduleKind.Step, stepsPerEpoch: 10, epochs: 5, warmupEpochs: 0, [2, 4], 0.1);
-        Assert.AreEqual(0.1, step.At(19), 1e-12);
-        Assert.AreEqual(0.01, step.At(20), 1e-12);
-        Assert.AreEqual(0.001, step.At(40), 1e-12);
+        var step = new LearningRateSchedule(0.1, LearningRateScheduleKind.Step, WarmupEpochs: 0, Milestones: [2, 4], Gamma: 0.1);
+        double Step(long s) => step.At(s, stepsPerEpoch: 10, epochs: 5);
+        Assert.AreEqual(0.1, Step(19), 1e-12);
+        Assert.AreEqual(0.01, Step(20), 1e-12);
+        Assert.AreEqual(0.001, Step(40), 1e-12);
     }
 }

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Masking.Training.Engine;
+namespace Microsoft.ML.Masking.Core.Training;
 
 /// <summary>Where training stands, updated by the training loop and read (from any thread) by progress reporters.</summary>
 internal sealed class TrainingProgress
