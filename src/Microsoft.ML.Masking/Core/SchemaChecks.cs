@@ -43,44 +43,48 @@ internal static class SchemaChecks
     /// vector of <see cref="float"/> of its size whose dimensions, where the column has them (ExtractPixels sets
     /// [C, H, W]), are planar C, H, W. Interleaved pixels ([H, W, C]) and swapped width and height are named as such.
     /// </summary>
-    public static DataViewSchema.Column CheckImageVector(DataViewSchema inputSchema, string columnName, ImageShape shape, string paramName = "inputSchema")
+    public static DataViewSchema.Column CheckImageVector(DataViewSchema inputSchema, string columnName, ImageShape shape, string paramName = "inputSchema", string? dataName = null)
     {
         string expected = $"Vector<Single, {shape.Channels}, {shape.Height}, {shape.Width}> (planar channels × height × width)";
-        var column = CheckFloatVectorType(inputSchema, columnName, shape.Size, expected, paramName);
+        var column = CheckFloatVectorType(inputSchema, columnName, shape.Size, expected, paramName, dataName);
         var dims = ((VectorDataViewType)column.Type).Dimensions;
         if (dims.Length < 2 || dims.SequenceEqual([shape.Channels, shape.Height, shape.Width]) || (dims.Length == 2 && shape.Channels == 1 && dims.SequenceEqual([shape.Height, shape.Width])))
             return column;
         string hint = dims.Length == 3 && dims.SequenceEqual([shape.Height, shape.Width, shape.Channels])
-            ? " The pixels are interleaved (height × width × channels): extract them planar (ExtractPixels with interleavePixelColors: false, the default)."
+            ? InterleavedHint
             : dims.Length == 3 && dims.SequenceEqual([shape.Channels, shape.Width, shape.Height])
                 ? $" Width and height are swapped: the images are {dims[2]} wide and {dims[1]} high, the classifier reads {shape.Width} wide and {shape.Height} high."
                 : "";
-        throw new ArgumentOutOfRangeException(paramName, $"Schema mismatch for input column '{columnName}': expected {expected}, got {column.Type}.{hint}");
+        throw new ArgumentOutOfRangeException(paramName, $"Schema mismatch for input column '{columnName}'{In(dataName)}: expected {expected}, got {column.Type}.{hint}");
     }
+
+    /// <summary>The hint appended to a schema mismatch when a column's dimensions are [H, W, C].</summary>
+    public const string InterleavedHint =
+        " The pixels are interleaved (height × width × channels): extract them planar (ExtractPixels with interleavePixelColors: false, the default).";
 
     /// <summary>
     /// Transformer side: checks that <paramref name="columnName"/> holds one <see cref="float"/> per pixel of
     /// <paramref name="shape"/> (height × width, row-major), with dimensions [H, W] or [1, H, W] where it has them.
     /// </summary>
-    public static DataViewSchema.Column CheckPixelVector(DataViewSchema inputSchema, string columnName, ImageShape shape, string paramName = "inputSchema")
+    public static DataViewSchema.Column CheckPixelVector(DataViewSchema inputSchema, string columnName, ImageShape shape, string paramName = "inputSchema", string? dataName = null)
     {
         string expected = $"Vector<Single, {shape.Height}, {shape.Width}> (one value per pixel, row-major)";
-        var column = CheckFloatVectorType(inputSchema, columnName, shape.Pixels, expected, paramName);
+        var column = CheckFloatVectorType(inputSchema, columnName, shape.Pixels, expected, paramName, dataName);
         var dims = ((VectorDataViewType)column.Type).Dimensions;
         if (dims.Length < 2 || dims.SequenceEqual([shape.Height, shape.Width]) || dims.SequenceEqual([1, shape.Height, shape.Width]))
             return column;
         string hint = dims[^2] == shape.Width && dims[^1] == shape.Height
             ? $" Width and height are swapped: the column is {dims[^1]} wide and {dims[^2]} high, the classifier reads {shape.Width} wide and {shape.Height} high."
             : "";
-        throw new ArgumentOutOfRangeException(paramName, $"Schema mismatch for input column '{columnName}': expected {expected}, got {column.Type}.{hint}");
+        throw new ArgumentOutOfRangeException(paramName, $"Schema mismatch for input column '{columnName}'{In(dataName)}: expected {expected}, got {column.Type}.{hint}");
     }
 
-    private static DataViewSchema.Column CheckFloatVectorType(DataViewSchema inputSchema, string columnName, int size, string expected, string paramName)
+    private static DataViewSchema.Column CheckFloatVectorType(DataViewSchema inputSchema, string columnName, int size, string expected, string paramName, string? dataName)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        var column = inputSchema.GetColumnOrNull(columnName) ?? throw NotFound(paramName, columnName);
+        var column = inputSchema.GetColumnOrNull(columnName) ?? throw NotFound(paramName, columnName, dataName);
         if (column.Type is not VectorDataViewType { ItemType: var item, Size: var actual } || item != NumberDataViewType.Single || actual != size)
-            throw Mismatch(paramName, columnName, $"{expected}, {size} values", $"{column.Type}");
+            throw Mismatch(paramName, columnName, $"{expected}, {size} values", $"{column.Type}", dataName);
         return column;
     }
 

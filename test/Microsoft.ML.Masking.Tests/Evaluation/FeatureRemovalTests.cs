@@ -275,7 +275,7 @@ public sealed class FeatureRemovalTests
         var options = Options(network);
         options.Segmentation = new SegmentationOptions { Kind = SegmentationKind.Column, ColumnName = "Segments" };
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MaskingEvaluation().EvaluateFeatureRemoval(ml.Data.LoadFromEnumerable(rows), options));
-        StringAssert.Contains(e.Message, "Schema mismatch for input column 'Segments': expected known-size vector of Single of size 256, got Vector<Single, 64>");
+        StringAssert.Contains(e.Message, "Schema mismatch for input column 'Segments': expected Vector<Single, 16, 16> (one value per pixel, row-major), 256 values, got Vector<Single, 64>");
     }
 
     [TestMethod]

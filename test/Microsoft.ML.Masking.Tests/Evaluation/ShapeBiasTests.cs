@@ -46,7 +46,7 @@ public sealed class ShapeBiasTests
         var rows = Rows(NetworkOf(options), 3);
         rows[1].ObjectMask[40] = 0.5f;
         StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => ml.MaskingEvaluation().EvaluateShapeBias(Load(ml, rows), options)).Message,
-            "Column 'ObjectMask', row 1: object masks must hold only 0 and 1; found 0.5.");
+            "Column 'ObjectMask', row 1: object masks must hold only 0 and 1; found 0.5 at index 40.");
 
         options.ObjectMaskColumnName = "Silhouette";
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MaskingEvaluation().EvaluateShapeBias(Load(ml, rows), options)).Message,

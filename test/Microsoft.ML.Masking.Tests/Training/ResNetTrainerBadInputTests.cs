@@ -147,7 +147,7 @@ public sealed class ResNetTrainerBadInputTests
         var ml = new MLContext(1);
         var validation = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 4).Select(_ => new WideRow()).ToArray());
         AssertNames(Fit(ml, ml.Data.LoadFromEnumerable(TrainingFixtures.KeyedRows(6)), o => o.ValidationSet = validation),
-            "Schema mismatch for input column 'Image' in the validation set", "size 16", "got Vector<Single, 64>");
+            "Schema mismatch for input column 'Image' in the validation set", "16 values", "got Vector<Single, 64>");
     }
 
     [TestMethod]

@@ -52,7 +52,7 @@ public sealed class ResNetTrainerInputShapeTests
         var ml = new MLContext(1);
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.ResNet(Options()).Fit(Images(8, [6, 8, 3])));
         StringAssert.Contains(e.Message, "Schema mismatch for input column 'Image' in the training data");
-        StringAssert.Contains(e.Message, "Vector<Single, 6, 8, 3>, interleaved [H, W, C]");
+        StringAssert.Contains(e.Message, "got Vector<Single, 6, 8, 3>. The pixels are interleaved");
         StringAssert.Contains(e.Message, "interleavePixelColors: false");
     }
 
@@ -65,7 +65,7 @@ public sealed class ResNetTrainerInputShapeTests
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.ResNet(options).Fit(Images(8, [3, 6, 8])));
         StringAssert.Contains(e.Message, "'Image'");
         StringAssert.Contains(e.Message, "Vector<Single, 3, 6, 8>");
-        StringAssert.Contains(e.Message, "height and width are swapped");
+        StringAssert.Contains(e.Message, "Width and height are swapped");
     }
 
     [TestMethod]

@@ -51,8 +51,8 @@ internal sealed class BatchInputBinding
             spec.Validate();
             if (spec.Kind != BatchColumnKind.Image)
                 continue;
-            var column = Find(schema, spec.Name, paramName, dataName);
-            var shape = ImageColumnLayout.ResolveImage(column, spec.Shape, spec.ShapeOption, paramName, dataName);
+            var shape = ImageColumnLayout.ResolveImage(schema, spec.Name, spec.Shape, spec.ShapeOption, paramName, dataName);
+            var column = schema[spec.Name];
             imageShape ??= shape;
             bound[i] = new BoundInputColumn(spec, column, shape.Size, [shape.Channels, shape.Height, shape.Width], shape);
         }
@@ -65,7 +65,7 @@ internal sealed class BatchInputBinding
             bound[i] = spec.Kind switch
             {
                 BatchColumnKind.Vector => new BoundInputColumn(spec, SchemaChecks.CheckFloatVector(schema, spec.Name, spec.Size, paramName), spec.Size, [spec.Size]),
-                BatchColumnKind.PerPixel => BindPerPixel(spec, column, imageShape ??= spec.Shape, paramName, dataName),
+                BatchColumnKind.PerPixel => BindPerPixel(spec, schema, column, imageShape ??= spec.Shape, paramName, dataName),
                 BatchColumnKind.Label => BindLabel(spec, column, paramName, dataName),
                 BatchColumnKind.Weight => BindWeight(spec, column, paramName, dataName),
                 _ => throw new InvalidOperationException($"Unknown column kind {spec.Kind}."),
@@ -77,11 +77,11 @@ internal sealed class BatchInputBinding
     private static DataViewSchema.Column Find(DataViewSchema schema, string name, string paramName, string? dataName) =>
         schema.GetColumnOrNull(name) ?? throw SchemaChecks.NotFound(paramName, name, dataName);
 
-    private static BoundInputColumn BindPerPixel(BatchInputColumn spec, DataViewSchema.Column column, ImageShape? image, string paramName, string? dataName)
+    private static BoundInputColumn BindPerPixel(BatchInputColumn spec, DataViewSchema schema, DataViewSchema.Column column, ImageShape? image, string paramName, string? dataName)
     {
         var shape = spec.Shape ?? image
             ?? throw new InvalidOperationException($"Per-pixel column '{spec.Name}' is read without an image column or a shape.");
-        ImageColumnLayout.CheckPerPixel(column, shape, paramName, dataName);
+        SchemaChecks.CheckPixelVector(schema, spec.Name, shape, paramName, dataName);
         return new BoundInputColumn(spec, column, shape.Pixels, [shape.Height, shape.Width], shape);
     }
 

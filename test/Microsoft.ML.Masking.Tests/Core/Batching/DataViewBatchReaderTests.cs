@@ -93,19 +93,19 @@ public sealed class DataViewBatchReaderTests
     public void LayoutsThatContradictTheImagesAreSchemaErrorsNamingTheColumn()
     {
         var interleaved = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new DataViewBatchReader(Data(Rows(2, 108, 36), [6, 6, 3], [6, 6]), AllKinds()));
-        StringAssert.Contains(interleaved.Message, "Schema mismatch for input column 'Image': expected planar pixels [C, H, W]");
-        StringAssert.Contains(interleaved.Message, "got Vector<Single, 6, 6, 3>, interleaved [H, W, C]");
+        StringAssert.Contains(interleaved.Message, "Schema mismatch for input column 'Image': expected known-size vector of Single (planar channels × height × width)");
+        StringAssert.Contains(interleaved.Message, "got Vector<Single, 6, 6, 3>. The pixels are interleaved");
 
         var interleavedAgainstShape = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
             new DataViewBatchReader(Data(Rows(2, 48, 16), [4, 4, 3], [4, 4]), AllKinds(new ImageShape(3, 4, 4))));
-        StringAssert.Contains(interleavedAgainstShape.Message, "interleaved [H, W, C]");
+        StringAssert.Contains(interleavedAgainstShape.Message, "The pixels are interleaved");
 
         var swapped = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
             new DataViewBatchReader(Data(Rows(2, 48, 16), [3, 2, 8], [2, 8]), AllKinds(new ImageShape(3, 8, 2))));
-        StringAssert.Contains(swapped.Message, "expected known-size vector of Single of size 48, got Vector<Single, 3, 2, 8> (planar 3×8×2 images expected; height and width are swapped)");
+        StringAssert.Contains(swapped.Message, "expected Vector<Single, 3, 8, 2> (planar channels × height × width), got Vector<Single, 3, 2, 8>. Width and height are swapped");
 
         var mask = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new DataViewBatchReader(Data(Rows(2, 48, 16), [3, 2, 8], [8, 2]), AllKinds()));
-        StringAssert.Contains(mask.Message, "Schema mismatch for input column 'Mask': expected known-size vector of Single of size 16, got Vector<Single, 8, 2> (one value per pixel of the 2×8 images");
+        StringAssert.Contains(mask.Message, "Schema mismatch for input column 'Mask': expected Vector<Single, 2, 8> (one value per pixel, row-major), got Vector<Single, 8, 2>. Width and height are swapped");
     }
 
     [TestMethod]
