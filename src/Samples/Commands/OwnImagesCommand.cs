@@ -30,7 +30,7 @@ public sealed class OwnImagesCommand : ISampleCommand
         // A stand-in for your images: 32×32 PNG files in a folder per class (root/Circle/0007.png, …).
         string root = Path.Combine(outputFolder, "images");
         ShapeKind[] kinds = [ShapeKind.Circle, ShapeKind.Square, ShapeKind.Cross];
-        var shapes = ml.Data.LoadShapes(new ShapesOptions { Count = 2_400, ImageSize = 32, Seed = 1, Shapes = kinds });
+        var shapes = ml.Data.LoadShapes(new ShapesOptions { Count = 6_000, ImageSize = 32, Seed = 1, Shapes = kinds });
         var planar = shapes.GetColumn<float[]>("Image").ToArray();   // R, G, B planes of 32×32 floats in [0, 1]
         var labels = shapes.GetColumn<uint>("Label").ToArray();      // keys 1…3
         for (int i = 0; i < planar.Length; i++)
