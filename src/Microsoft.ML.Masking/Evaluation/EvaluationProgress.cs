@@ -30,7 +30,7 @@ internal sealed class EvaluationProgress
         _channel = channel;
         _task = task;
         _totalRows = totalRows;
-        channel.Info($"{task}: {totalRows} images; {setting}.");
+        channel.Info(FormattableString.Invariant($"{task}: {totalRows} images; {setting}."));
     }
 
     /// <summary>Records that <paramref name="rowsDone"/> images are finished.</summary>
@@ -43,13 +43,16 @@ internal sealed class EvaluationProgress
         _lastMessage = elapsed;
         if (last)
         {
-            _channel.Info($"{_task}: {rowsDone} images in {Format(elapsed)}.");
+            _channel.Info(FormattableString.Invariant($"{_task}: {rowsDone} images in {Format(elapsed)}."));
             return;
         }
         var left = TimeSpan.FromTicks((long)(elapsed.Ticks * (double)(_totalRows - rowsDone) / Math.Max(1, rowsDone)));
-        _channel.Info($"{_task}: {rowsDone}/{_totalRows} images ({100.0 * rowsDone / _totalRows:0}%), {Format(elapsed)} elapsed, about {Format(left)} left.");
+        _channel.Info(FormattableString.Invariant($"{_task}: {rowsDone}/{_totalRows} images ({100.0 * rowsDone / _totalRows:0}%), {Format(elapsed)} elapsed, about {Format(left)} left."));
     }
 
+    // Log lines are read by programs too (and by the tests): numbers in the invariant culture, whatever the user's.
     private static string Format(TimeSpan t) =>
-        t.TotalHours >= 1 ? $"{(int)t.TotalHours}h {t.Minutes:00}m" : t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes}m {t.Seconds:00}s" : $"{t.TotalSeconds:0.0}s";
+        t.TotalHours >= 1 ? FormattableString.Invariant($"{(int)t.TotalHours}h {t.Minutes:00}m")
+        : t.TotalMinutes >= 1 ? FormattableString.Invariant($"{(int)t.TotalMinutes}m {t.Seconds:00}s")
+        : FormattableString.Invariant($"{t.TotalSeconds:0.0}s");
 }

@@ -63,7 +63,7 @@ public sealed class MaskingEvaluationCatalog
     {
         var (shape, reader) = Prepare(data, options, options?.Segmentation);
         var fills = options!.FillsFor(shape.Channels);
-        string setting = $"{fills.Count} fills × (painted input + {options.Methods.Count} methods), {options.Fraction:0.##} of {options.Segmentation} removed";
+        string setting = FormattableString.Invariant($"{fills.Count} fills × (painted input + {options.Methods.Count} methods), {options.Fraction:0.##} of {options.Segmentation} removed");
         return Run(reader, options, "Mask colour dependence", setting, scorer => new MaskColorDependenceEngine(scorer, shape, fills,
             options.Fraction, options.Segmentation, options.Seed, options.ClassifierInEffect.Normalization, options.MaxPixelValue));
     }

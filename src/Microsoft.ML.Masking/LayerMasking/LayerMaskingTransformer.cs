@@ -128,7 +128,7 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
         if (nonBinary.any().item<bool>())
         {
             float bad = mask.masked_select(nonBinary)[0].item<float>();
-            throw new InvalidOperationException($"Column '{s.MaskColumnName}' must hold only 0 and 1; found {bad}. Threshold soft masks before this transform.");
+            throw new InvalidOperationException(FormattableString.Invariant($"Column '{s.MaskColumnName}' must hold only 0 and 1; found {bad}. Threshold soft masks before this transform."));
         }
         var keep = s.MaskMarksRemoved ? mask.OneMinus() : mask;
         using var generator = new Generator((ulong)s.NoiseSeed, _device);

@@ -108,11 +108,11 @@ internal sealed class BatchRowReader
         {
             float v = target[i];
             if ((rules & BatchValueRules.Finite) != 0 && !float.IsFinite(v))
-                throw Bad(column, $"holds a non-finite value ({v}) at index {i}; {column.Spec.ValueName} must be finite numbers.");
+                throw Bad(column, FormattableString.Invariant($"holds a non-finite value ({v}) at index {i}; {column.Spec.ValueName} must be finite numbers."));
             if ((rules & BatchValueRules.Binary) != 0 && v != 0 && v != 1)
-                throw Bad(column, $"{column.Spec.ValueName} must hold only 0 and 1; found {v} at index {i}.");
+                throw Bad(column, FormattableString.Invariant($"{column.Spec.ValueName} must hold only 0 and 1; found {v} at index {i}."));
             if ((rules & BatchValueRules.WholeNonNegative) != 0 && !(v >= 0 && v == MathF.Floor(v)))
-                throw Bad(column, $"{column.Spec.ValueName} must be non-negative whole numbers; found {v} at index {i}.");
+                throw Bad(column, FormattableString.Invariant($"{column.Spec.ValueName} must be non-negative whole numbers; found {v} at index {i}."));
         }
     }
 

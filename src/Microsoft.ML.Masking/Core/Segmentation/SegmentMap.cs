@@ -62,7 +62,7 @@ public sealed class SegmentMap
         {
             float id = ids[p];
             if (!(id >= 0) || id != MathF.Floor(id) || id > 1 << 24)
-                throw new ArgumentException($"Segment ids must be non-negative whole numbers (at most 2^24, exact in a float); pixel {p} holds {id}.", nameof(ids));
+                throw new ArgumentException(FormattableString.Invariant($"Segment ids must be non-negative whole numbers (at most 2^24, exact in a float); pixel {p} holds {id}."), nameof(ids));
             if (!dense.TryGetValue(id, out int label))
                 dense.Add(id, label = dense.Count);
             labels[p] = label;
