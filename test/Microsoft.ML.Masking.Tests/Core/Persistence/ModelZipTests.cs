@@ -34,12 +34,14 @@ public sealed class ModelZipTests
 
         Assert.IsNotNull(inputSchema.GetColumnOrNull("Features"));
         Assert.HasCount(before.Count, after);
+        // The same batches of four through the same weights: the same computation, so bit-identical.
         for (int i = 0; i < before.Count; i++)
             CollectionAssert.AreEqual(before[i], after[i], $"row {i} must be bit-identical");
         using (var engine = fresh.Model.CreatePredictionEngine<TestData.Row, TestData.Prediction>(loaded, inputSchema))
         {
             for (int i = 0; i < data.Length; i++)
-                CollectionAssert.AreEqual(before[i], engine.Predict(data[i]).Score, $"prediction engine, row {i}");
+                FloatAssert.AreClose(before[i], engine.Predict(data[i]).Score, 1e-5,
+                    $"prediction engine, row {i}: one row against a batch of four rounds differently on some CPUs (AVX-512 kernels), so equal up to rounding");
         }
         var reloaded = ((IEnumerable<ITransformer>)loaded).OfType<LinearTestTransformer>().Single();
         Assert.AreEqual(4, reloaded.BatchSize);
