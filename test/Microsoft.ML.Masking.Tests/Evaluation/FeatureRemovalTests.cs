@@ -84,12 +84,33 @@ public sealed class FeatureRemovalTests
             return o;
         }
         var evaluation = ml.MaskingEvaluation();
-        string a = evaluation.EvaluateFeatureRemoval(data, With(5, 3)).ToCsv();
-        string b = evaluation.EvaluateFeatureRemoval(data, With(12, 3)).ToCsv();
-        string c = evaluation.EvaluateFeatureRemoval(data, With(5, 4)).ToCsv();
-        Assert.AreEqual(a, b);
-        Assert.AreNotEqual(a, c, "another seed draws other masks");
+        var a = evaluation.EvaluateFeatureRemoval(data, With(5, 3));
+        var b = evaluation.EvaluateFeatureRemoval(data, With(12, 3));
+        var c = evaluation.EvaluateFeatureRemoval(data, With(5, 4));
+
+        // Each image draws its masks from its row's seed, so batches of 5 and of 12 remove the same pixels. The
+        // network's arithmetic is not the same in both (other batch shapes, other kernels), so a prediction on a
+        // near-tie may flip: allow one flipped prediction at most, in the whole table.
+        double onePrediction = 1.0 / (RowCount * 2);
+        var differing = PointsOf(a).Zip(PointsOf(b)).Where(p => !Same(p.First.Point, p.Second.Point)).ToList();
+        Assert.IsLessThanOrEqualTo(1, differing.Count,
+            $"batch size 12 changed {differing.Count} points; only a near-tie flipping one prediction may");
+        foreach (var ((method, x), (_, y)) in differing)
+        {
+            Assert.AreEqual(x.PixelsRemoved, y.PixelsRemoved, $"{method} at d = {x.Fraction}: the same masks");
+            Assert.AreEqual(x.Accuracy, y.Accuracy, onePrediction + 1e-12, $"{method} at d = {x.Fraction}: at most one flip");
+            Assert.AreEqual(x.Unchanged, y.Unchanged, onePrediction + 1e-12, $"{method} at d = {x.Fraction}: at most one flip");
+        }
+        int moved = PointsOf(a).Zip(PointsOf(c)).Count(p => !Same(p.First.Point, p.Second.Point));
+        Assert.IsGreaterThan(3, moved, $"another seed draws other masks, moving more points than a near-tie could ({moved})");
     }
+
+    private static IEnumerable<(MaskingMethod Method, FeatureRemovalPoint Point)> PointsOf(FeatureRemovalResult result) =>
+        result.Curves.SelectMany(c => c.Points.Select(p => (c.Method, p)));
+
+    private static bool Same(FeatureRemovalPoint x, FeatureRemovalPoint y) =>
+        (x.Fraction, x.PixelsRemoved, x.Accuracy, x.AccuracyStandardError, x.Unchanged, x.UnchangedStandardError, x.ClassEntropy)
+            .Equals((y.Fraction, y.PixelsRemoved, y.Accuracy, y.AccuracyStandardError, y.Unchanged, y.UnchangedStandardError, y.ClassEntropy));
 
     [TestMethod]
     public void StandardErrorsFollowTheBinomialFormulaWithOneRepeat()
@@ -152,6 +173,7 @@ public sealed class FeatureRemovalTests
             var predicted = classifier.Forward(images, keep).Logits.argmax(1).data<long>().ToArray();
             return predicted.Where((p, i) => p == rows[i].Label).Count() / (double)rows.Length;
         }
+        // The four rows make one batch in the evaluator as here, through the same classifier: the same computation.
         Assert.AreEqual(Expected(keepLeft: true), mostFirst.Curves[0].Points[0].Accuracy);
         Assert.AreEqual(Expected(keepLeft: false), leastFirst.Curves[0].Points[0].Accuracy);
         Assert.AreEqual(0.5, mostFirst.Curves[0].Points[0].PixelsRemoved);

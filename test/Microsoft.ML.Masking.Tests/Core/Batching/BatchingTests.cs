@@ -35,11 +35,7 @@ public sealed class BatchingTests
         CollectionAssert.AreEqual(expectedRowCounts, transformer.BatchRowCounts);
         Assert.HasCount(rows, scores);
         for (int i = 0; i < rows; i++)
-        {
-            var expected = ReferenceScores(transformer, data[i].Features);
-            for (int k = 0; k < expected.Length; k++)
-                Assert.AreEqual(expected[k], scores[i][k], 1e-5f, $"row {i} class {k}");
-        }
+            FloatAssert.AreClose(ReferenceScores(transformer, data[i].Features), scores[i], 1e-5, $"row {i}: in a batch of {batchSize} against alone, equal up to rounding");
     }
 
     [TestMethod]
@@ -88,8 +84,7 @@ public sealed class BatchingTests
             Assert.AreEqual(row, cursor.Position);
             Assert.AreEqual(data[row].Id, idValue);
             Assert.AreEqual(data[row].Text, textValue.ToString());
-            var expected = ReferenceScores(transformer, data[row].Features);
-            Assert.AreEqual(expected[0], scoreValue.GetValues()[0], 1e-5f);
+            FloatAssert.AreClose(ReferenceScores(transformer, data[row].Features), scoreValue.DenseValues().ToArray(), 1e-5, $"row {row}: in its batch against alone");
             row++;
         }
         Assert.AreEqual(data.Length, row);
@@ -188,12 +183,11 @@ public sealed class BatchingTests
         foreach (var row in data)
         {
             var prediction = engine.Predict(row);
-            var expected = ReferenceScores(transformer, row.Features);
             Assert.AreEqual(row.Id, prediction.Id);
-            for (int k = 0; k < expected.Length; k++)
-                Assert.AreEqual(expected[k], prediction.Score[k], 1e-5f);
-            Assert.AreEqual((uint)(Array.IndexOf(expected, expected.Max()) + 1), prediction.PredictedLabel);
-            Assert.AreEqual(expected.Max(), prediction.MaxScore, 1e-5f);
+            FloatAssert.AreClose(ReferenceScores(transformer, row.Features), prediction.Score, 1e-5, $"row {row.Id}: the engine's kernel call against the layer called here");
+            // The key and the maximum come from the same kernel call as the scores: exactly their arg-max and max.
+            Assert.AreEqual((uint)(Array.IndexOf(prediction.Score, prediction.Score.Max()) + 1), prediction.PredictedLabel);
+            Assert.AreEqual(prediction.Score.Max(), prediction.MaxScore);
         }
         Assert.AreEqual(data.Length, transformer.BatchesRun, "one kernel call per prediction, shared by the three outputs");
     }
