@@ -89,10 +89,11 @@ public sealed class LayerMaskingTransformTests
         var expected = classifier.Forward(x, keep);
         var expectedScores = expected.Logits.softmax(1);
         Assert.HasCount(ImageCount, scores);
+        // The pipeline runs batches of 3, the engine here one batch of 7: equal up to rounding.
         for (int i = 0; i < ImageCount; i++)
         {
-            CollectionAssert.AreEqual(expectedScores[i].data<float>().ToArray(), scores[i], new ToleranceComparer(1e-6), $"row {i} score");
-            CollectionAssert.AreEqual(expected.Features![i].data<float>().ToArray(), features[i], new ToleranceComparer(1e-5), $"row {i} features");
+            FloatAssert.AreClose(expectedScores[i].data<float>().ToArray(), scores[i], 1e-5, $"row {i} score, batches of 3 against one of 7");
+            FloatAssert.AreClose(expected.Features![i].data<float>().ToArray(), features[i], 1e-5, $"row {i} features, batches of 3 against one of 7");
             Assert.AreEqual(1.0, scores[i].Sum(), 1e-5, "probabilities");
         }
     }
@@ -100,19 +101,42 @@ public sealed class LayerMaskingTransformTests
     [TestMethod]
     public void EveryMethodRunsAndOnlyLayerMaskingIgnoresTheFillColour()
     {
-        var (ml, data, _, images, _) = Setup();
+        var (ml, data, _, images, masks) = Setup();
         var network = SmallBasic();
-        var results = new Dictionary<MaskingMethod, List<float[]>>();
+        var pixels = TestData.Vectors(Pixels(ml, images).Fit(data).Transform(data), "Pixels");
+        // The same images with every removed pixel painted another colour: white, then a colour of its own per image.
+        PixelRow[] Painted(Func<int, int, float> colour) => pixels.Select((p, i) => new PixelRow
+        {
+            Pixels = p.Select((v, k) => masks[i][k % (Side * Side)] == 0 ? colour(i, k / (Side * Side)) : v).ToArray(),
+            Mask = masks[i],
+        }).ToArray();
+        var asLoaded = pixels.Select((p, i) => new PixelRow { Pixels = p, Mask = masks[i] }).ToArray();
+        var white = Painted((_, _) => 255f);
+        var tinted = Painted((i, c) => 40f * (i + c) % 256);
+
+        var scores = new Dictionary<MaskingMethod, List<float[]>[]>();
         foreach (var method in Enum.GetValues<MaskingMethod>())
         {
-            var fitted = Pixels(ml, images).Append(ml.Transforms.LayerMask(Options(network, method))).Fit(data);
-            results[method] = TestData.Vectors(fitted.Transform(data), "Score");
-            Assert.IsTrue(results[method].All(r => r.All(float.IsFinite)), $"{method} scores finite");
+            var transform = ml.Transforms.LayerMask(Options(network, method)).Fit(Load(ml, asLoaded));
+            scores[method] = [.. new[] { asLoaded, white, tinted }.Select(rows => TestData.Vectors(transform.Transform(Load(ml, rows)), "Score"))];
+            Assert.IsTrue(scores[method].All(run => run.All(r => r.All(float.IsFinite))), $"{method} scores finite");
         }
-        // Grey and black fill the same holes with different colours, so they must disagree somewhere.
-        Assert.IsTrue(results[MaskingMethod.Grey].Zip(results[MaskingMethod.Black]).Any(p => p.First.Zip(p.Second).Any(v => Math.Abs(v.First - v.Second) > 1e-4)));
-        Assert.IsTrue(results[MaskingMethod.Grey].Zip(results[MaskingMethod.LayerMasking]).Any(p => p.First.Zip(p.Second).Any(v => Math.Abs(v.First - v.Second) > 1e-4)));
+
+        // Layer masking never reads a removed pixel: whatever colour they have, the same batches give the same scores.
+        int[] Flat(List<float[]> run) => Bits(run.SelectMany(v => v).ToArray());
+        var layer = scores[MaskingMethod.LayerMasking];
+        CollectionAssert.AreEqual(Flat(layer[0]), Flat(layer[1]), "layer masking, removed pixels white");
+        CollectionAssert.AreEqual(Flat(layer[0]), Flat(layer[2]), "layer masking, removed pixels tinted");
+        // Blur smears the removed pixels into the hole by design, so the repainting does reach the network...
+        var blur = scores[MaskingMethod.Blur];
+        Assert.IsTrue(Differ(blur[0], blur[1]) && Differ(blur[0], blur[2]), "blur reads the removed pixels");
+        // ...and the painting methods' own fill colour shows: grey and black fill the same holes and disagree.
+        Assert.IsTrue(Differ(scores[MaskingMethod.Grey][0], scores[MaskingMethod.Black][0]), "grey against black fill");
+        Assert.IsTrue(Differ(scores[MaskingMethod.Grey][0], layer[0]), "grey fill against layer masking");
     }
+
+    private static bool Differ(List<float[]> a, List<float[]> b) =>
+        a.Zip(b).Any(p => p.First.Zip(p.Second).Any(v => Math.Abs(v.First - v.Second) > 1e-4));
 
     [TestMethod]
     [Timeout(180_000, CooperativeCancellation = true)]
@@ -146,7 +170,7 @@ public sealed class LayerMaskingTransformTests
         var rows = ml.Data.CreateEnumerable<MaskedImageRows.Row>(data, reuseRowObject: false).ToArray();
         var engine = ml.Model.CreatePredictionEngine<MaskedImageRows.Row, ScoreRow>(fitted, data.Schema);
         for (int i = 0; i < rows.Length; i++)
-            CollectionAssert.AreEqual(batched[i], engine.Predict(rows[i]).Score, new ToleranceComparer(1e-6));
+            FloatAssert.AreClose(batched[i], engine.Predict(rows[i]).Score, 1e-5, $"row {i}: the engine's one row against the view's batch of three, equal up to rounding");
     }
 
     public sealed class ScoreRow
@@ -238,9 +262,4 @@ public sealed class LayerMaskingTransformTests
     private static IDataView Load(MLContext ml, PixelRow[] rows) => ml.Data.LoadFromEnumerable(rows);
 
     private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
-
-    private sealed class ToleranceComparer(double tolerance) : System.Collections.IComparer
-    {
-        public int Compare(object? x, object? y) => Math.Abs((float)x! - (float)y!) <= tolerance ? 0 : 1;
-    }
 }
