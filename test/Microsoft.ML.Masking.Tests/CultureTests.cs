@@ -9,6 +9,10 @@ namespace Microsoft.ML.Masking.Tests;
 [TestClass]
 public sealed class CultureTests
 {
+    /// <summary>LC_ALL also sets the language of messages: keep the assertions' messages in English, the numbers German.</summary>
+    [AssemblyInitialize]
+    public static void EnglishMessages(TestContext context) => CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.GetCultureInfo("en-US");
+
     [TestMethod]
     public void TheSuiteRunsUnderACommaDecimalCulture()
     {
