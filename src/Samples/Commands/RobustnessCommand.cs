@@ -22,13 +22,12 @@ namespace Microsoft.ML.Masking.Samples.Commands;
 /// <remarks>
 /// The model is DIR/model.zip under <c>--model</c> (default /work/models/&lt;dataset&gt; or
 /// /work/models/&lt;dataset&gt;-resnet, where the <c>train</c> sample is run to save it). When the default directory has no model, a quick one is trained with
-/// <c>mlContext.MulticlassClassification.Trainers.ResNet</c> (12,000 Fashion-MNIST images for 3 epochs, or 6,000
-/// shapes for 4) and saved as OUT/model.zip, which later runs reuse.
+/// <c>mlContext.MulticlassClassification.Trainers.ResNet</c> with the <c>train</c> sample's quick preset and saved as
+/// OUT/model.zip, which later runs reuse.
 /// </remarks>
 public sealed class RobustnessCommand : ISampleCommand
 {
     private const string DefaultModelRoot = "/work/models";
-    private const long ShapesTrainSeed = 1, ShapesTestSeed = 2;
 
     /// <inheritdoc/>
     public string Name => "robustness";
@@ -130,23 +129,21 @@ public sealed class RobustnessCommand : ISampleCommand
         }
 
         Console.WriteLine($"robustness: no model in {directory}; training a quick one (saved as {path} for the next run)");
-        var (train, epochs) = dataset == "shapes"
-            ? (ml.Data.LoadShapes(new ShapesOptions { ImageSize = 32, Count = 6_000, Seed = ShapesTrainSeed }), 4)
-            : (ml.Data.TakeRows(ml.Data.LoadFashionMnist(FashionMnistSplit.Train), 12_000), 3);
-        var trained = ml.MulticlassClassification.Trainers.ResNet(new ResNetTrainer.Options
-        {
-            Architecture = new ResNetArchitecture { Layers = [2, 2, 2, 2], BaseWidth = 16, SmallImageStem = true },
-            Epochs = epochs,
-            BatchSize = 128,
-            RandomCropPadding = dataset == "shapes" ? 4 : 2,
-        }).Fit(train);
-        ml.Model.Save(trained, train.Schema, path);
-        return (trained, $"{Path.GetFullPath(path)} (quick recipe: {epochs} epochs, trained by this command)");
+        // The train sample's quick preset, so the model evaluated here is the one `train --quick` makes.
+        var recipe = dataset == "shapes"
+            ? TrainCommand.ShapesRecipe(ml, imageSize: 32, quick: true)
+            : TrainCommand.FashionMnistRecipe(ml, FashionMnist.DefaultDirectory, quick: true);
+        var trained = ml.MulticlassClassification.Trainers.ResNet(recipe.Options(epochs: null, seed: 0, Environment.ProcessorCount, checkpointPath: null)).Fit(recipe.Train);
+        ml.Model.Save(trained, recipe.Train.Schema, path);
+        var accuracy = ml.MulticlassClassification.Evaluate(trained.Transform(recipe.Test)).MicroAccuracy;
+        Console.WriteLine(FormattableString.Invariant($"robustness: quick model test accuracy {accuracy:F4}"));
+        return (trained, FormattableString.Invariant(
+            $"{Path.GetFullPath(path)} (train --quick preset: {recipe.TrainCount} images, {recipe.Epochs} epochs, test accuracy {accuracy:F4}; trained by this command)"));
     }
 
     /// <summary>The first <paramref name="n"/> test images: Fashion-MNIST's test split, or shapes drawn with the test seed.</summary>
     private static IDataView TestData(MLContext ml, string dataset, ImageShape shape, int n) => dataset == "shapes"
-        ? ml.Data.LoadShapes(new ShapesOptions { ImageSize = shape.Height, Count = n, Seed = ShapesTestSeed })
+        ? ml.Data.LoadShapes(new ShapesOptions { ImageSize = shape.Height, Count = n, Seed = TrainCommand.ShapesTestSeed })
         : ml.Data.TakeRows(ml.Data.LoadFashionMnist(FashionMnistSplit.Test), n);
 
     private static JsonObject Report(string dataset, bool quick, string modelSource, ResNetClassificationTransformer classifier, string segments,
