@@ -34,7 +34,7 @@ public sealed class LayerMaskBenchCommand : ISampleCommand
         var report = new JsonObject
         {
             ["machine"] = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, torch threads {torch.get_num_threads()}",
-            ["date_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm"),
+            ["date_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture),
             ["batch"] = batch,
             ["rounds"] = rounds,
         };

@@ -208,7 +208,7 @@ public sealed class RobustnessCommand : ISampleCommand
         report["seconds"] = seconds;
         report["command"] = "dotnet run -c Release --project src/Samples -- " + string.Join(' ', commandLine.Skip(1));
         report["machine"] = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, torch threads {torch.get_num_threads()}";
-        report["date_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm");
+        report["date_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
         return report;
     }
 

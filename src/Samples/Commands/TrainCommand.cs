@@ -119,7 +119,7 @@ public sealed class TrainCommand : ISampleCommand
             }).ToArray()),
             ["model"] = Path.GetFullPath(modelPath),
             ["machine"] = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}",
-            ["date_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm"),
+            ["date_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture),
         };
         if (recipe.Dataset == "shapes")
             report["linear_baseline"] = LinearBaseline(ml, recipe, maxImages: quick ? 2_000 : 10_000);
