@@ -59,7 +59,7 @@ public sealed class ShapeBiasTests
     private static double Accuracy(ShapeBiasOptions options, Row[] rows, int[] evaluated, MaskingMethod method, bool broken)
     {
         using var scope = NewDisposeScope();
-        using var classifier = new MaskedClassifier(options.Model!, method, Normalization, options.BlurSigma);
+        using var classifier = new MaskedClassifier(NetworkOf(options), method, Normalization, options.BlurSigma);
         int correct = 0;
         foreach (var batch in evaluated.GroupBy(i => i / options.BatchSize))
         {
