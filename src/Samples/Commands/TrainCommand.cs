@@ -175,7 +175,7 @@ public sealed class TrainCommand : ISampleCommand
     }
 
     /// <summary>The quick presets' budgets (docs/results.md gives what they reach, measured).</summary>
-    internal const int QuickShapesImages = 10_000, QuickShapesEpochs = 6, QuickFashionMnistImages = 20_000, QuickFashionMnistEpochs = 4;
+    internal const int QuickShapesImages = 10_000, QuickShapesEpochs = 10, QuickFashionMnistImages = 20_000, QuickFashionMnistEpochs = 6;
 
     /// <summary>Seeds of the shapes training and test draws (the robustness sample evaluates on the same test draw).</summary>
     internal const long ShapesTrainSeed = 1, ShapesTestSeed = 2;
