@@ -21,7 +21,7 @@ public sealed class FeatureRemovalCurve
     /// <exception cref="KeyNotFoundException">The fraction was not evaluated.</exception>
     public FeatureRemovalPoint At(double fraction) =>
         Points.FirstOrDefault(p => Math.Abs(p.Fraction - fraction) < 1e-9)
-        ?? throw new KeyNotFoundException($"Fraction {fraction} was not evaluated; the curve has [{string.Join(", ", Points.Select(p => p.Fraction))}].");
+        ?? throw new KeyNotFoundException(FormattableString.Invariant($"Fraction {fraction} was not evaluated; the curve has [{string.Join(", ", Points.Select(p => p.Fraction.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]."));
 
     /// <summary>
     /// Area under the accuracy curve over the fractions evaluated (trapezoids, fractions sorted), divided by the

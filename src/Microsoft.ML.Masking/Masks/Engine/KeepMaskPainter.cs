@@ -84,7 +84,7 @@ internal sealed class KeepMaskPainter
             float id = ids[p];
             if (!(id >= 0) || id != MathF.Floor(id) || id > 1 << 24)
                 throw new InvalidOperationException(
-                    $"Column '{_recipe.InputColumnNames[0]}', row {row}: segment ids must be non-negative whole numbers; pixel {p} (y {p / _recipe.Width}, x {p % _recipe.Width}) holds {id}.");
+                    FormattableString.Invariant($"Column '{_recipe.InputColumnNames[0]}', row {row}: segment ids must be non-negative whole numbers; pixel {p} (y {p / _recipe.Width}, x {p % _recipe.Width}) holds {id}."));
             keep[p] = _segmentIds.Contains((int)id) ? chosen : 1f - chosen;
         }
     }
@@ -101,7 +101,7 @@ internal sealed class KeepMaskPainter
                 float v = mask[p];
                 if (v != 0f && v != 1f)
                     throw new InvalidOperationException(
-                        $"Column '{_recipe.InputColumnNames[c]}', row {row}: a keep-mask holds only 0 and 1; pixel {p} (y {p / _recipe.Width}, x {p % _recipe.Width}) holds {v}.");
+                        FormattableString.Invariant($"Column '{_recipe.InputColumnNames[c]}', row {row}: a keep-mask holds only 0 and 1; pixel {p} (y {p / _recipe.Width}, x {p % _recipe.Width}) holds {v}."));
                 keep[p] = removedWins ? MathF.Min(keep[p], v) : MathF.Max(keep[p], v);
             }
         }
