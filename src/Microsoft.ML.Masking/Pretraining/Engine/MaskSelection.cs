@@ -29,15 +29,29 @@ internal static class MaskSelection
     /// </summary>
     public static TokenMask Adversarial(Tensor patchScores, double share, int keepCount, MaskingSettings settings, Generator generator)
     {
+        using var scope = NewDisposeScope();
         long images = patchScores.shape[0], patches = patchScores.shape[1];
+        var uniform = rand([images, patches], ScalarType.Float32, patchScores.device, generator: generator);
+        var gumbelUniform = rand([images, patches], ScalarType.Float32, patchScores.device, generator: generator);
+        return Adversarial(patchScores, share, keepCount, settings, uniform, gumbelUniform).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Adversarial masking from given noise: <paramref name="uniform"/> [N, L] orders the random removals and
+    /// <paramref name="gumbelUniform"/> [N, L] (uniform in [0, 1)) becomes the Gumbel noise of the picks. With α = 0 it
+    /// is random masking by <paramref name="uniform"/>.
+    /// </summary>
+    public static TokenMask Adversarial(Tensor patchScores, double share, int keepCount, MaskingSettings settings, Tensor uniform, Tensor gumbelUniform)
+    {
+        long patches = patchScores.shape[1];
         int removed = (int)patches - keepCount;
         int picks = (int)Math.Round(share * removed);
         using var scope = NewDisposeScope();
-        var uniform = rand([images, patches], ScalarType.Float32, patchScores.device, generator: generator);
         if (picks == 0)
             return TokenMask.FromNoise(uniform, keepCount).MoveToOuterDisposeScope();
 
-        var keys = SelectionLogits(patchScores, settings.SelectionTemperature).Plus(Gumbel(images, patches, patchScores.device, generator));
+        var gumbel = gumbelUniform.Clamp(1e-10, 1 - 1e-7).log().neg().log().neg();
+        var keys = SelectionLogits(patchScores, settings.SelectionTemperature).Plus(gumbel);
         var candidates = Candidates(patchScores, settings);
         if (candidates is not null)
             keys = keys.Fill(candidates.logical_not(), double.NegativeInfinity);
@@ -63,11 +77,4 @@ internal static class MaskSelection
         AdversarialPatchRule.AboveImageMean => patchScores.gt(patchScores.mean([1], keepdim: true)),
         _ => throw new ArgumentOutOfRangeException(nameof(settings), settings.AdversarialRule, "Unknown rule."),
     };
-
-    private static Tensor Gumbel(long images, long patches, Device device, Generator generator)
-    {
-        using var scope = NewDisposeScope();
-        var u = rand([images, patches], ScalarType.Float32, device, generator: generator).Clamp(1e-10, 1 - 1e-7);
-        return u.log().neg().log().neg().MoveToOuterDisposeScope();
-    }
 }

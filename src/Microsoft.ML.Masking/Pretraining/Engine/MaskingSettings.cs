@@ -45,7 +45,7 @@ internal sealed record MaskingSettings
     public bool NormalizePixelTargets { get; init; }
 
     /// <summary>Hidden channels of the masking network's first two convolutions, at least 1.</summary>
-    public int MaskingNetworkChannels { get; init; } = 16;
+    public int MaskingNetworkChannels { get; init; } = 8;
 
     /// <summary>Checks every setting; the message names the option and its valid range.</summary>
     public void Validate()

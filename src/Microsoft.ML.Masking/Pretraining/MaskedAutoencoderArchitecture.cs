@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.ML.Masking.Core.Persistence;
 
-namespace Microsoft.ML.Masking.Pretraining.Engine;
+namespace Microsoft.ML.Masking.Pretraining;
 
 /// <summary>
 /// The sizes of a ViT masked autoencoder (He et al. 2022, "Masked Autoencoders Are Scalable Vision Learners"):
