@@ -13,6 +13,8 @@ internal static class FreshProcessProgram
             return SavedModelScoring.Run(model, images, output);
         if (args is [LayerMaskScoring.Command, var maskedModel, var maskedImages, var masks, var maskedOutput])
             return LayerMaskScoring.Run(maskedModel, maskedImages, masks, maskedOutput);
+        if (args is [SavedEmbedding.Command, var embeddingModel, var embeddingImages, var side, var embeddingOutput])
+            return SavedEmbedding.Run(embeddingModel, embeddingImages, side, embeddingOutput);
         Console.Error.WriteLine($"usage: dotnet Microsoft.ML.Masking.Tests.dll {SavedModelScoring.Command} MODEL.zip IMAGE_FOLDER OUTPUT.bin");
         return 2;
     }

@@ -36,4 +36,10 @@ internal enum SeedStream : long
 
     /// <summary>The noise baseline when perturbation methods score by removal (row, first sample).</summary>
     RemovalNoise = 107,
+
+    /// <summary>
+    /// The masks a pre-trained masked autoencoder draws for its reconstruction and diagnostics (hash of the row's
+    /// pixels: a transformer's kernel does not see row positions).
+    /// </summary>
+    MaskedAutoencoderMask = 201,
 }
