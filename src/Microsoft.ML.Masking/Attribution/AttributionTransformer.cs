@@ -40,7 +40,7 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
     private readonly TorchClassifier? _torch;
     private readonly IPerturbationScorer? _scorer;
     private readonly IAttributionMethod _method;
-    private readonly SegmentMap? _patches;
+    private readonly Segmenter? _segmenter;
     private readonly Device _device;
 
     /// <summary>What is saved besides the weights and the nested scorer.</summary>
@@ -70,8 +70,8 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
                 : new MaskedNetworkScorer(network!, settings.ClassCount, p.RemovalInEffect, normalization, p.Output, p.BlurSigma, _device);
         }
         _method = AttributionMethods.Create(options, _torch, _scorer);
-        if (options is SegmentAttributionOptions { Segmentation.Kind: SegmentationKind.Patches } s)
-            _patches = SegmentMap.Patches(settings.ImageShape.Height, settings.ImageShape.Width, s.Segmentation.PatchSize);
+        if (options is SegmentAttributionOptions s)
+            _segmenter = new Segmenter(s.Segmentation, settings.ImageShape);
     }
 
     /// <summary>The method's name, e.g. "IntegratedGradients".</summary>
@@ -185,32 +185,10 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
 
     private SegmentMap[] Segments(BatchBuffers inputs, int rowCount)
     {
-        var options = ((SegmentAttributionOptions)_options).Segmentation;
-        var g = _settings.ImageShape;
         var maps = new SegmentMap[rowCount];
         for (int i = 0; i < rowCount; i++)
-        {
-            maps[i] = options.Kind switch
-            {
-                SegmentationKind.Patches => _patches!,
-                SegmentationKind.Superpixels => SlicSuperpixels.Segment(inputs[0].Row(i), g.Channels, g.Height, g.Width,
-                    options.SuperpixelCount, options.Compactness, options.SuperpixelIterations),
-                _ => UserSegments(inputs[1].Row(i), options.ColumnName, g),
-            };
-        }
+            maps[i] = _segmenter!.Segment(inputs[0].Row(i), _segmenter.NeedsSegmentColumn ? inputs[1].Row(i) : default, inputs.FirstRow + i);
         return maps;
-    }
-
-    private static SegmentMap UserSegments(ReadOnlySpan<float> ids, string column, ImageShape g)
-    {
-        try
-        {
-            return SegmentMap.FromIds(ids, g.Height, g.Width);
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidOperationException($"Column '{column}': {e.Message}", e);
-        }
     }
 
     private Tensor Reduce(Tensor attributions)
