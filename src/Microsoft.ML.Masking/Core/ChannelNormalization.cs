@@ -56,10 +56,21 @@ public sealed class ChannelNormalization
     public static ChannelNormalization Measure(Tensor images)
     {
         ArgumentNullException.ThrowIfNull(images);
-        using var scope = NewDisposeScope();
-        var perChannel = images.transpose(0, 1).reshape(images.shape[1], -1).to(ScalarType.Float64);
-        var means = perChannel.mean([1]).data<double>().Select(m => (float)m).ToArray();
-        var deviations = perChannel.std(1, unbiased: false).data<double>().Select(s => s > 1e-12 ? (float)s : 1f).ToArray();
+        if (images.dim() != 4)
+            throw new ArgumentException($"Expected images [N, C, H, W]; got [{string.Join(", ", images.shape)}].", nameof(images));
+        // One channel at a time: a double copy of one plane set, not a transposed float copy plus a double copy of
+        // everything (for a training set, that was three times its size). Same values, same reduction.
+        long channels = images.shape[1];
+        var means = new float[channels];
+        var deviations = new float[channels];
+        for (long c = 0; c < channels; c++)
+        {
+            using var scope = NewDisposeScope();
+            var plane = images.select(1, c).to(ScalarType.Float64).reshape(1, -1);
+            means[c] = (float)plane.mean([1]).item<double>();
+            double deviation = plane.std(1, unbiased: false).item<double>();
+            deviations[c] = deviation > 1e-12 ? (float)deviation : 1f;
+        }
         return new ChannelNormalization(means, deviations);
     }
 

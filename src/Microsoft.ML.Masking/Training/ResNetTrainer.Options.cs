@@ -27,8 +27,9 @@ public sealed partial class ResNetTrainer
         public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
 
         /// <summary>
-        /// The image layout. Default: null, meaning inferred from the image column's size, which works for square
-        /// images with one or three channels; set it for anything else.
+        /// The image layout. Default: null, meaning taken from the image column's dimensions ([C, H, W], which
+        /// ExtractPixels and the library's loaders declare), or for a plain vector without dimensions inferred as a
+        /// square image with one or three channels. When set, it must agree with the column's dimensions.
         /// </summary>
         public Data.ImageShape? ImageShape { get; set; }
 
@@ -130,15 +131,20 @@ public sealed partial class ResNetTrainer
         public int CheckpointEveryEpochs { get; set; } = 1;
 
         /// <summary>
-        /// Threads TorchSharp uses while training (restored afterwards). Results are reproducible for a fixed thread
-        /// count. Default: null, TorchSharp's current setting.
+        /// Threads TorchSharp uses while training, restored to the previous count when Fit returns or throws. libtorch's
+        /// thread count is process-wide, so while training runs, other TorchSharp work in the process uses it too; the
+        /// trainer changes it only when this is set. Results are reproducible for a fixed thread count.
+        /// Default: null, leave TorchSharp's current setting alone.
         /// </summary>
         public int? NumberOfThreads { get; set; }
 
         /// <summary>Images per forward pass when the fitted model scores data. Default: 256.</summary>
         public int InferenceBatchSize { get; set; } = 256;
 
-        /// <summary>Checked between batches; cancelling stops training with <see cref="OperationCanceledException"/>. Default: none.</summary>
+        /// <summary>
+        /// Checked between batches, like the MLContext's own cancellation (<c>mlContext.CancelExecution()</c>); either
+        /// stops training with <see cref="OperationCanceledException"/>, leaving the last checkpoint to resume from. Default: none.
+        /// </summary>
         public CancellationToken CancellationToken { get; set; }
 
         internal void Validate()
