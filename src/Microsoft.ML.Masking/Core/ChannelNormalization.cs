@@ -58,17 +58,31 @@ public sealed class ChannelNormalization
         ArgumentNullException.ThrowIfNull(images);
         if (images.dim() != 4)
             throw new ArgumentException($"Expected images [N, C, H, W]; got [{string.Join(", ", images.shape)}].", nameof(images));
-        // One channel at a time: a double copy of one plane set, not a transposed float copy plus a double copy of
-        // everything (for a training set, that was three times its size). Same values, same reduction.
-        long channels = images.shape[1];
+        // Two passes over chunks of images, a channel at a time, in double precision: the memory is a double copy of
+        // one chunk, not of the whole set (for a training set that was twice its float size, on top of it).
+        const long ChunkImages = 1024;
+        long count = images.shape[0], channels = images.shape[1];
+        double values = (double)count * images.shape[2] * images.shape[3];
         var means = new float[channels];
         var deviations = new float[channels];
         for (long c = 0; c < channels; c++)
         {
-            using var scope = NewDisposeScope();
-            var plane = images.select(1, c).to(ScalarType.Float64).reshape(1, -1);
-            means[c] = (float)plane.mean([1]).item<double>();
-            double deviation = plane.std(1, unbiased: false).item<double>();
+            double sum = 0;
+            for (long start = 0; start < count; start += ChunkImages)
+            {
+                using var scope = NewDisposeScope();
+                sum += images.narrow(0, start, Math.Min(ChunkImages, count - start)).select(1, c).to(ScalarType.Float64).sum().item<double>();
+            }
+            double mean = sum / values;
+            double squares = 0;
+            for (long start = 0; start < count; start += ChunkImages)
+            {
+                using var scope = NewDisposeScope();
+                var chunk = images.narrow(0, start, Math.Min(ChunkImages, count - start)).select(1, c).to(ScalarType.Float64);
+                squares += chunk.Plus(-mean).square().sum().item<double>();
+            }
+            double deviation = Math.Sqrt(squares / values);
+            means[c] = (float)mean;
             deviations[c] = deviation > 1e-12 ? (float)deviation : 1f;
         }
         return new ChannelNormalization(means, deviations);
