@@ -42,7 +42,7 @@ internal sealed class BatchRowReader
                     float weight = 0;
                     ((ValueGetter<float>)_getters[i])(ref weight);
                     if (!float.IsFinite(weight) || weight < 0)
-                        throw Bad(column, $"the example weight is {weight}; weights must be finite and not negative.");
+                        throw Bad(column, FormattableString.Invariant($"the example weight is {weight}; weights must be finite and not negative."));
                     target.Values[slot] = weight;
                     break;
                 default:
@@ -90,7 +90,7 @@ internal sealed class BatchRowReader
         }
         double value = ((Func<double>)getter)();
         if (!(value >= 0 && value < column.ClassCount && value == Math.Floor(value)))
-            throw Bad(column, $"the label is {value}; a class number must be a whole number from 0 to {column.ClassCount - 1}.");
+            throw Bad(column, FormattableString.Invariant($"the label is {value}; a class number must be a whole number from 0 to {column.ClassCount - 1}."));
         return (uint)value + 1;
     }
 
