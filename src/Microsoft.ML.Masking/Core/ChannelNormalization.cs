@@ -79,11 +79,12 @@ public sealed class ChannelNormalization
             {
                 using var scope = NewDisposeScope();
                 var chunk = images.narrow(0, start, Math.Min(ChunkImages, count - start)).select(1, c).to(ScalarType.Float64);
-                squares += chunk.Plus(-mean).square().sum().item<double>();
+                var deviation = chunk.Plus(-mean);
+                squares += deviation.mul(deviation).sum().item<double>();
             }
-            double deviation = Math.Sqrt(squares / values);
+            double standardDeviation = Math.Sqrt(squares / values);
             means[c] = (float)mean;
-            deviations[c] = deviation > 1e-12 ? (float)deviation : 1f;
+            deviations[c] = standardDeviation > 1e-12 ? (float)standardDeviation : 1f;
         }
         return new ChannelNormalization(means, deviations);
     }
