@@ -39,8 +39,10 @@ public sealed class AttributionEstimator : IEstimator<AttributionTransformer>
     {
         ArgumentNullException.ThrowIfNull(input);
         var o = _options;
-        var shape = ResolveShape(input.Schema);
-        SchemaChecks.CheckFloatVector(input.Schema, o.ImageColumnName, shape.Size, nameof(input));
+        var classifier = o.Classifier;
+        var scorer = (o as PerturbationAttributionOptions)?.Scorer;
+        var shape = classifier?.ImageShape ?? ScorerShape(input.Schema, (PerturbationAttributionOptions)o);
+        SchemaChecks.CheckImageVector(input.Schema, o.ImageColumnName, shape, nameof(input));
         string? segmentColumn = null;
         if (o is SegmentAttributionOptions s)
         {
@@ -53,27 +55,23 @@ public sealed class AttributionEstimator : IEstimator<AttributionTransformer>
         }
         if (o is OcclusionOptions occlusion && (occlusion.Window > shape.Height || occlusion.Window > shape.Width))
             throw new ArgumentOutOfRangeException(nameof(OcclusionOptions.Window), occlusion.Window, $"The occlusion window is larger than the {shape.Height}×{shape.Width} image.");
-        var network = o.Network;
-        var scorer = (o as PerturbationAttributionOptions)?.Scorer;
-        if (network is not null && network.Architecture.InputChannels != shape.Channels)
-            throw new ArgumentException($"The network takes {network.Architecture.InputChannels} channel(s) but the images have {shape.Channels}.", nameof(AttributionOptions.ImageShape));
-        int classCount = scorer is null ? network!.Architecture.NumClasses : CheckScorer(scorer, (PerturbationAttributionOptions)o, shape);
+        int classCount = classifier?.ClassCount ?? CheckScorer(scorer!, (PerturbationAttributionOptions)o, shape);
         if (o.Target.Kind == AttributionTargetKind.FixedClass && o.Target.ClassIndex >= classCount)
             throw new ArgumentOutOfRangeException(nameof(AttributionOptions.Target), o.Target.ClassIndex, $"The target class must lie in [0, {classCount}); the model has {classCount} classes.");
-        var normalization = o.NormalizationFor(shape.Channels);
-        normalization.EnsureChannels(shape.Channels);
+        var fill = classifier?.Normalization ?? ((PerturbationAttributionOptions)o).FillNormalizationFor(shape.Channels);
+        fill.EnsureChannels(shape.Channels);
         if (o is GradCamOptions cam)
-            new GradCam(new TorchClassifier(network!, normalization), cam.LayerName).CheckNetwork(shape.Channels, shape.Height, shape.Width);
+            new GradCam(new TorchClassifier(classifier!.Network, classifier.Normalization), cam.LayerName).CheckNetwork(shape.Channels, shape.Height, shape.Width);
         // A detached copy: later changes to the caller's options object do not reach the fitted transformer. The
         // removal in effect is written out, since the saved options no longer know whether a Scorer was given.
-        var copy = (AttributionOptions)JsonSerializer.Deserialize(JsonSerializer.Serialize(o, o.GetType(), ModelJson.Options), o.GetType(), ModelJson.Options)!;
+        var copy = AttributionMethods.Clone(o);
         if (copy is PerturbationAttributionOptions perturbation)
             perturbation.Removal = ((PerturbationAttributionOptions)o).RemovalInEffect;
         var settings = new AttributionTransformer.Settings(
             o.MethodName, JsonSerializer.Serialize(copy, o.GetType(), ModelJson.Options), shape, classCount,
-            normalization.Mean.ToArray(), normalization.StandardDeviation.ToArray(), network?.Architecture, scorer is not null,
+            fill.Mean.ToArray(), fill.StandardDeviation.ToArray(), scorer is not null,
             segmentColumn, AttributionMethods.RowValueColumn(o), AttributionMethods.IsPixelLevel(o) ? shape.Channels : 1);
-        return new AttributionTransformer(_env, settings, copy, network, scorer);
+        return new AttributionTransformer(_env, settings, copy, classifier, scorer);
     }
 
     /// <summary>Checks the input columns' kinds and describes the output columns.</summary>
@@ -89,26 +87,16 @@ public sealed class AttributionEstimator : IEstimator<AttributionTransformer>
         return SchemaShapeColumns.Append(inputSchema, outputs);
     }
 
-    private ImageShape ResolveShape(DataViewSchema schema)
+    /// <summary>The layout a scorer transformer reads: the one given, or the square of 1 or 3 channels that fits the image column.</summary>
+    private static ImageShape ScorerShape(DataViewSchema schema, PerturbationAttributionOptions o)
     {
-        var o = _options;
+        if (o.ImageShape is { } given)
+            return given;
         var column = schema.GetColumnOrNull(o.ImageColumnName) ?? throw SchemaChecks.NotFound("input", o.ImageColumnName);
         if (column.Type is not VectorDataViewType { ItemType: var item, Size: var size } || item != NumberDataViewType.Single || size == 0)
             throw SchemaChecks.Mismatch("input", o.ImageColumnName, "known-size vector of Single", $"{column.Type}");
-        if ((o.ImageShape ?? o.Classifier?.ImageShape) is { } given)
-            return given;
-        if (o.Network is { } network)
-        {
-            int channels = network.Architecture.InputChannels;
-            int side = (int)Math.Round(Math.Sqrt(size / (double)channels));
-            if (side * side * channels == size)
-                return new ImageShape(channels, side, side);
-        }
-        else if (ImageShape.InferSquare(size) is { } square)
-        {
-            return square;
-        }
-        throw new ArgumentException($"Column '{o.ImageColumnName}' holds {size} values, which is not a square image of the model's channels; set {o.MethodName}Options.ImageShape.", nameof(AttributionOptions.ImageShape));
+        return ImageShape.InferSquare(size) ?? throw new ArgumentException(
+            $"Column '{o.ImageColumnName}' holds {size} values, which is not a square image of 1 or 3 channels; set {o.MethodName}Options.ImageShape.", nameof(PerturbationAttributionOptions.ImageShape));
     }
 
     /// <summary>Checks that the scorer reads only the image column, depends on it and writes a float score vector; returns the class count.</summary>

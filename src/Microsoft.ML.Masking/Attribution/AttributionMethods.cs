@@ -57,6 +57,11 @@ internal static class AttributionMethods
         }
     }
 
+    /// <summary>A detached copy of <paramref name="options"/> (its data settings; the model properties are not copied).</summary>
+    public static AttributionOptions Clone(AttributionOptions options) =>
+        (AttributionOptions)System.Text.Json.JsonSerializer.Deserialize(
+            System.Text.Json.JsonSerializer.Serialize(options, options.GetType(), Core.Persistence.ModelJson.Options), options.GetType(), Core.Persistence.ModelJson.Options)!;
+
     /// <summary>The per-row diagnostic column of a method, or null.</summary>
     public static string? RowValueColumn(AttributionOptions options) => options switch
     {

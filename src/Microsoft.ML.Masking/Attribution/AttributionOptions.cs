@@ -1,16 +1,13 @@
 using System.Text.Json.Serialization;
 using Microsoft.ML.Masking.Core;
-using Microsoft.ML.Masking.Data;
-using Microsoft.ML.Masking.Models;
-using Microsoft.ML.Masking.Training;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Masking.Attribution;
 
 /// <summary>
 /// Settings every attribution estimator shares: the columns, the class explained, the model and the batching. Every
-/// property documents its default. The model is given as a trained <see cref="Classifier"/> or a bare <see cref="Model"/>
-/// with its <see cref="Normalization"/> (perturbation methods may instead take any ML.NET transformer, see
-/// <see cref="PerturbationAttributionOptions.Scorer"/>).
+/// property documents its default. The model is the project's one classifier description, <see cref="Classifier"/>
+/// (perturbation methods may instead take any ML.NET transformer, see <see cref="PerturbationAttributionOptions.Scorer"/>).
 /// </summary>
 public abstract class AttributionOptions
 {
@@ -39,25 +36,13 @@ public abstract class AttributionOptions
     public int Seed { get; set; }
 
     /// <summary>
-    /// The image layout. Default: null, meaning the <see cref="Classifier"/>'s, else square images of the network's
-    /// channels (or of 1 or 3 channels for a transformer) that fit the image column.
-    /// </summary>
-    public ImageShape? ImageShape { get; set; }
-
-    /// <summary>A trained classifier (its network, normalisation and layout are used). Default: null.</summary>
-    [JsonIgnore]
-    public ResNetClassificationTransformer? Classifier { get; set; }
-
-    /// <summary>A bare network, used in place, with <see cref="Normalization"/>. Default: null.</summary>
-    [JsonIgnore]
-    public ResNet? Model { get; set; }
-
-    /// <summary>
-    /// The normalisation of <see cref="Model"/> (also what "grey" means for the baselines and fills). Ignored with a
-    /// <see cref="Classifier"/>. Default: null, meaning mean 0.5 and deviation 0.25 per channel, i.e. grey is 0.5.
+    /// The TorchSharp classifier explained: network, normalisation (applied by the method; it also defines grey), image
+    /// shape, class names and device. From a trained classifier: <c>trained.Classifier</c>; from a module:
+    /// <see cref="ImageClassifier.FromModule"/>. Required by the gradient methods; perturbation methods take it or a
+    /// <see cref="PerturbationAttributionOptions.Scorer"/>. Default: null.
     /// </summary>
     [JsonIgnore]
-    public ChannelNormalization? Normalization { get; set; }
+    public ImageClassifier? Classifier { get; set; }
 
     /// <summary>The method's name in errors and reports.</summary>
     internal abstract string MethodName { get; }
@@ -74,14 +59,8 @@ public abstract class AttributionOptions
             throw new ArgumentOutOfRangeException(nameof(Target), Target.ClassIndex, "The target class index must be non-negative.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "must be at least 1");
         if (InternalBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(InternalBatchSize), InternalBatchSize, "must be at least 1");
-        if (Classifier is not null && Model is not null)
-            throw new ArgumentException($"Set {MethodName}Options.{nameof(Classifier)} or {nameof(Model)}, not both.", nameof(Model));
     }
 
     /// <summary>The TorchSharp network, or null.</summary>
-    internal ResNet? Network => Classifier?.ResNet ?? Model;
-
-    /// <summary>The normalisation in effect for <paramref name="channels"/> channels.</summary>
-    internal ChannelNormalization NormalizationFor(int channels) =>
-        Classifier?.Normalization ?? Normalization ?? new ChannelNormalization(Enumerable.Repeat(0.5f, channels).ToArray(), Enumerable.Repeat(0.25f, channels).ToArray());
+    internal nn.Module<Tensor, Tensor>? Network => Classifier?.Network;
 }

@@ -44,20 +44,25 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
     private readonly Device _device;
 
     /// <summary>What is saved besides the weights and the nested scorer.</summary>
+    /// <remarks>FillMean and FillStandardDeviation are the classifier's normalisation, or a scorer's fill statistics.</remarks>
     internal sealed record Settings(
-        string Method, string Options, ImageShape ImageShape, int ClassCount, float[] ChannelMean, float[] ChannelStandardDeviation,
-        ResNetArchitecture? Architecture, bool HasScorer, string? SegmentColumnName, string? RowValueColumnName, int OutputChannels);
+        string Method, string Options, ImageShape ImageShape, int ClassCount, float[] FillMean, float[] FillStandardDeviation,
+        bool HasScorer, string? SegmentColumnName, string? RowValueColumnName, int OutputChannels);
 
-    internal AttributionTransformer(IHostEnvironment env, Settings settings, AttributionOptions options, ResNet? network, ITransformer? scorer)
+    /// <summary>What Header.json holds: the settings and, for a TorchSharp model, the one saved form of the classifier.</summary>
+    internal sealed record SavedHeader(Settings Settings, ImageClassifierHeader? Classifier);
+
+    internal AttributionTransformer(IHostEnvironment env, Settings settings, AttributionOptions options, ImageClassifier? classifier, ITransformer? scorer)
         : base(env, nameof(AttributionTransformer), InputColumns(settings, options), OutputColumns(settings, options), options.BatchSize)
     {
         _settings = settings;
         _options = options;
-        _device = HostDevice.Resolve(env);
-        var normalization = new ChannelNormalization(settings.ChannelMean, settings.ChannelStandardDeviation);
-        Network = network;
-        if (network is not null)
+        var normalization = new ChannelNormalization(settings.FillMean, settings.FillStandardDeviation);
+        Classifier = classifier;
+        _device = classifier?.ResolveDevice(env) ?? HostDevice.Resolve(env);
+        if (classifier is not null)
         {
+            var network = classifier.Network;
             network.to(_device);
             network.eval();
             _torch = new TorchClassifier(network, normalization, _device);
@@ -67,7 +72,7 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
         {
             _scorer = scorer is not null
                 ? new TransformerScorer(scorer, options.ImageColumnName, p.ScoreColumnName, settings.ImageShape, settings.ClassCount, normalization, p.RemovalInEffect, p.BlurSigma)
-                : new MaskedNetworkScorer(network!, settings.ClassCount, p.RemovalInEffect, normalization, p.Output, p.BlurSigma, _device);
+                : new MaskedNetworkScorer(classifier!.Network, settings.ClassCount, p.RemovalInEffect, normalization, p.Output, p.BlurSigma, _device);
         }
         _method = AttributionMethods.Create(options, _torch, _scorer);
         if (options is SegmentAttributionOptions s)
@@ -77,8 +82,8 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
     /// <summary>The method's name, e.g. "IntegratedGradients".</summary>
     public string Method => _settings.Method;
 
-    /// <summary>The explained TorchSharp network (shared with whoever supplied it), or null when a transformer is explained.</summary>
-    public ResNet? Network { get; }
+    /// <summary>The explained TorchSharp classifier (its network shared with whoever supplied it), or null when a transformer is explained.</summary>
+    public ImageClassifier? Classifier { get; }
 
     /// <summary>The image layout.</summary>
     public ImageShape ImageShape => _settings.ImageShape;
@@ -112,9 +117,9 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
 
     private protected override void SaveModel(ModelContentWriter writer)
     {
-        writer.WriteJson(HeaderStream, _settings);
-        if (Network is not null)
-            writer.WriteWeights(WeightsStream, Network);
+        writer.WriteJson(HeaderStream, new SavedHeader(_settings, Classifier?.ToHeader()));
+        if (Classifier is not null)
+            writer.WriteWeights(WeightsStream, Classifier.Network);
         if (_scorerModel is not null)
             writer.WriteModel(ScorerFolder, _scorerModel);
     }
@@ -122,20 +127,22 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
     private static AttributionTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         var reader = ModelContentReader.Open(ctx, ModelFormat);
-        var settings = reader.ReadJson<Settings>(HeaderStream);
+        var header = reader.ReadJson<SavedHeader>(HeaderStream);
+        var settings = header.Settings;
         if (!AttributionMethods.OptionTypes.TryGetValue(settings.Method, out var type))
             throw new FormatException($"The model names an unknown attribution method '{settings.Method}'.");
         var options = (AttributionOptions)(JsonSerializer.Deserialize(settings.Options, type, ModelJson.Options)
             ?? throw new FormatException("The attribution options are JSON null."));
-        ResNet? network = null;
-        if (settings.Architecture is not null)
+        ImageClassifier? classifier = null;
+        if (header.Classifier is not null)
         {
-            network = new ResNet(settings.Architecture);
+            var network = new ResNet(header.Classifier.Architecture);
             reader.ReadWeights(WeightsStream, network);
             network.eval();
+            classifier = ImageClassifier.FromHeader(header.Classifier, network);
         }
         var scorer = settings.HasScorer ? reader.ReadModel(env, ScorerFolder) : null;
-        return new AttributionTransformer(env, settings, options, network, scorer);
+        return new AttributionTransformer(env, settings, options, classifier, scorer);
     }
 
     private protected override void MapBatch(BatchBuffers inputs, BatchBuffers outputs, int rowCount)

@@ -17,8 +17,8 @@ public abstract class GradientAttributionOptions : AttributionOptions
     internal override void Validate()
     {
         base.Validate();
-        if (Classifier is null && Model is null)
-            throw new ArgumentException($"{MethodName} needs gradients: set {MethodName}Options.{nameof(Classifier)} (a trained classifier) or {nameof(Model)} (a TorchSharp network).", nameof(Model));
+        if (Classifier is null)
+            throw new ArgumentException($"{MethodName} needs gradients: set {MethodName}Options.{nameof(Classifier)} (a trained classifier's .Classifier, or ImageClassifier.FromModule).", nameof(Classifier));
         if (!Enum.IsDefined(Output)) throw new ArgumentOutOfRangeException(nameof(Output), Output, "Unknown output.");
         if (!Enum.IsDefined(ChannelReduction)) throw new ArgumentOutOfRangeException(nameof(ChannelReduction), ChannelReduction, "Unknown reduction.");
         NoiseTunnel?.Validate();

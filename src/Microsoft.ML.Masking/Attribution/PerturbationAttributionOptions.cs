@@ -1,6 +1,8 @@
 using Microsoft.ML.Masking.Core.Segmentation;
 using System.Text.Json.Serialization;
 using Microsoft.ML.Masking.Attribution.Engine;
+using Microsoft.ML.Masking.Core;
+using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Evaluation;
 using Microsoft.ML.Masking.LayerMasking;
 
@@ -8,7 +10,7 @@ namespace Microsoft.ML.Masking.Attribution;
 
 /// <summary>
 /// Settings of the perturbation methods, which need only scores: the model is a TorchSharp CNN
-/// (<see cref="AttributionOptions.Classifier"/> or <see cref="AttributionOptions.Model"/>) or any ML.NET transformer that
+/// (<see cref="AttributionOptions.Classifier"/>) or any ML.NET transformer that
 /// maps the image column to a score vector (<see cref="Scorer"/>: ApplyOnnxModel, DnnFeaturizeImage + a trainer, …).
 /// Every property documents its default.
 /// </summary>
@@ -21,6 +23,20 @@ public abstract class PerturbationAttributionOptions : AttributionOptions
     /// </summary>
     [JsonIgnore]
     public ITransformer? Scorer { get; set; }
+
+    /// <summary>
+    /// The image layout <see cref="Scorer"/> reads (a <see cref="AttributionOptions.Classifier"/> carries its own). Default:
+    /// null, meaning square images of 1 or 3 channels that fit the image column.
+    /// </summary>
+    public ImageShape? ImageShape { get; set; }
+
+    /// <summary>
+    /// For a <see cref="Scorer"/>: the per-channel statistics that define the fills (grey is the mean; noise has the
+    /// deviation), since the transformer's own normalisation is unknown. Default: null, mean 0.5 and deviation 0.25 per
+    /// channel (images in [0, 1]).
+    /// </summary>
+    [JsonIgnore]
+    public ChannelNormalization? FillNormalization { get; set; }
 
     /// <summary>The score column <see cref="Scorer"/> writes: a known-size vector of <see cref="float"/>, one per class. Default: "Score".</summary>
     public string ScoreColumnName { get; set; } = "Score";
@@ -37,15 +53,18 @@ public abstract class PerturbationAttributionOptions : AttributionOptions
     /// <summary>σ in pixels of <see cref="MaskingMethod.Blur"/>. Default: 4.</summary>
     public double BlurSigma { get; set; } = 4.0;
 
+    /// <summary>The fill statistics in effect for a scorer of <paramref name="channels"/> channels.</summary>
+    internal ChannelNormalization FillNormalizationFor(int channels) =>
+        FillNormalization ?? new ChannelNormalization(Enumerable.Repeat(0.5f, channels).ToArray(), Enumerable.Repeat(0.25f, channels).ToArray());
+
     /// <summary>The removal method in effect.</summary>
     internal MaskingMethod RemovalInEffect => Removal ?? (Scorer is null ? MaskingMethod.LayerMasking : MaskingMethod.Grey);
 
     internal override void Validate()
     {
         base.Validate();
-        int sources = (Classifier is null ? 0 : 1) + (Model is null ? 0 : 1) + (Scorer is null ? 0 : 1);
-        if (sources != 1)
-            throw new ArgumentException($"Give {MethodName} one model: {MethodName}Options.{nameof(Classifier)}, {nameof(Model)} (TorchSharp) or {nameof(Scorer)} (any ML.NET transformer).", nameof(Scorer));
+        if ((Classifier is null) == (Scorer is null))
+            throw new ArgumentException($"Give {MethodName} one model: {MethodName}Options.{nameof(Classifier)} (TorchSharp) or {nameof(Scorer)} (any ML.NET transformer).", nameof(Scorer));
         ArgumentException.ThrowIfNullOrWhiteSpace(ScoreColumnName, nameof(ScoreColumnName));
         if (Removal is { } removal && !Enum.IsDefined(removal))
             throw new ArgumentOutOfRangeException(nameof(Removal), removal, "Unknown masking method.");

@@ -36,18 +36,18 @@ public sealed class AttributionBadInputTests
     {
         var ml = new MLContext(0);
         var data = CnnData(ml, 1);
-        var estimator = ml.Transforms.Attribution().Saliency(new SaliencyOptions { Model = Cnn(), Target = AttributionTarget.FixedClass(4) });
+        var estimator = ml.Transforms.Attribution().Saliency(new SaliencyOptions { Classifier = CnnClassifier(), Target = AttributionTarget.FixedClass(4) });
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => estimator.Fit(data));
         StringAssert.Contains(e.Message, "[0, 4)");
         Assert.AreEqual(nameof(AttributionOptions.Target), e.ParamName);
-        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.Attribution().Saliency(new SaliencyOptions { Model = Cnn(), Target = AttributionTarget.FixedClass(-1) }));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.Attribution().Saliency(new SaliencyOptions { Classifier = CnnClassifier(), Target = AttributionTarget.FixedClass(-1) }));
     }
 
     [TestMethod]
     public void AnUnknownLayerNameListsTheCandidates()
     {
         var ml = new MLContext(0);
-        var e = Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.Attribution().GradCam(new GradCamOptions { Model = Cnn(), LayerName = "layer9" }));
+        var e = Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.Attribution().GradCam(new GradCamOptions { Classifier = CnnClassifier(), LayerName = "layer9" }));
         StringAssert.Contains(e.Message, "'layer9'");
         StringAssert.Contains(e.Message, "conv1, bn1, relu, maxpool, layer1, layer1.0, layer2, layer2.0, avgpool, flatten, fc");
     }
@@ -57,7 +57,7 @@ public sealed class AttributionBadInputTests
     {
         var ml = new MLContext(0);
         var data = CnnData(ml, 1);
-        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.Attribution().Occlusion(new OcclusionOptions { Model = Cnn(), Window = 17 }).Fit(data));
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.Attribution().Occlusion(new OcclusionOptions { Classifier = CnnClassifier(), Window = 17 }).Fit(data));
         StringAssert.Contains(e.Message, "larger than the 16×16 image");
         Assert.AreEqual(nameof(OcclusionOptions.Window), e.ParamName);
     }
@@ -70,14 +70,14 @@ public sealed class AttributionBadInputTests
         var network = Cnn();
         (string Option, Action Make)[] cases =
         [
-            (nameof(IntegratedGradientsOptions.Steps), () => catalog.IntegratedGradients(new IntegratedGradientsOptions { Model = network, Steps = 0 })),
-            (nameof(IntegratedGradientsOptions.Steps), () => catalog.IntegratedGradients(new IntegratedGradientsOptions { Model = network, Steps = 1, Rule = Masking.Attribution.Engine.IntegrationRule.RiemannLeft })),
-            (nameof(LimeOptions.Samples), () => catalog.Lime(new LimeOptions { Model = network, Samples = 0 })),
-            (nameof(KernelShapOptions.Samples), () => catalog.KernelShap(new KernelShapOptions { Model = network, Samples = 0 })),
-            (nameof(RiseOptions.MaskCount), () => catalog.Rise(new RiseOptions { Model = network, MaskCount = 0 })),
-            (nameof(GradientShapOptions.Samples), () => catalog.GradientShap(new GradientShapOptions { Model = network, Samples = 0 })),
-            (nameof(NoiseTunnelOptions.Samples), () => catalog.Saliency(new SaliencyOptions { Model = network, NoiseTunnel = new NoiseTunnelOptions { Samples = 0 } })),
-            (nameof(AttributionOptions.InternalBatchSize), () => catalog.Saliency(new SaliencyOptions { Model = network, InternalBatchSize = 0 })),
+            (nameof(IntegratedGradientsOptions.Steps), () => catalog.IntegratedGradients(new IntegratedGradientsOptions { Classifier = CnnClassifier(network), Steps = 0 })),
+            (nameof(IntegratedGradientsOptions.Steps), () => catalog.IntegratedGradients(new IntegratedGradientsOptions { Classifier = CnnClassifier(network), Steps = 1, Rule = Masking.Attribution.Engine.IntegrationRule.RiemannLeft })),
+            (nameof(LimeOptions.Samples), () => catalog.Lime(new LimeOptions { Classifier = CnnClassifier(network), Samples = 0 })),
+            (nameof(KernelShapOptions.Samples), () => catalog.KernelShap(new KernelShapOptions { Classifier = CnnClassifier(network), Samples = 0 })),
+            (nameof(RiseOptions.MaskCount), () => catalog.Rise(new RiseOptions { Classifier = CnnClassifier(network), MaskCount = 0 })),
+            (nameof(GradientShapOptions.Samples), () => catalog.GradientShap(new GradientShapOptions { Classifier = CnnClassifier(network), Samples = 0 })),
+            (nameof(NoiseTunnelOptions.Samples), () => catalog.Saliency(new SaliencyOptions { Classifier = CnnClassifier(network), NoiseTunnel = new NoiseTunnelOptions { Samples = 0 } })),
+            (nameof(AttributionOptions.InternalBatchSize), () => catalog.Saliency(new SaliencyOptions { Classifier = CnnClassifier(network), InternalBatchSize = 0 })),
         ];
         foreach (var (option, make) in cases)
             Assert.AreEqual(option, Assert.ThrowsExactly<ArgumentOutOfRangeException>(make).ParamName);
@@ -88,7 +88,7 @@ public sealed class AttributionBadInputTests
     {
         var ml = new MLContext(0);
         var data = ml.Data.LoadFromEnumerable(new[] { new WrongSegmentsRow { Image = new float[CnnSize], Segments = new float[36] } });
-        var options = new LimeOptions { Model = Cnn(), Segmentation = new SegmentationOptions { Kind = SegmentationKind.Column, ColumnName = "Segments" } };
+        var options = new LimeOptions { Classifier = CnnClassifier(), Segmentation = new SegmentationOptions { Kind = SegmentationKind.Column, ColumnName = "Segments" } };
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.Attribution().Lime(options).Fit(data));
         StringAssert.Contains(e.Message, "Schema mismatch for input column 'Segments': expected known-size vector of Single of size 256");
     }
@@ -132,7 +132,7 @@ public sealed class AttributionBadInputTests
     {
         var ml = new MLContext(0);
         var data = LinearData(ml, 1);
-        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.Attribution().Saliency(new SaliencyOptions { Model = Cnn(), ImageColumnName = "Pixels" }).Fit(data));
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.Attribution().Saliency(new SaliencyOptions { Classifier = CnnClassifier(), ImageColumnName = "Pixels" }).Fit(data));
         StringAssert.Contains(e.Message, "Could not find input column 'Pixels'");
     }
 }

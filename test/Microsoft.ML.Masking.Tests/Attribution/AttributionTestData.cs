@@ -56,6 +56,10 @@ internal static class AttributionTestData
     public static ResNet Cnn(long seed = 5) => TestNetworks.WithRandomBatchNorm(
         new ResNet(new ResNetArchitecture { Layers = [1, 1], BaseWidth = 8, NumClasses = 4, InputChannels = 3, SmallImageStem = true }, seed), seed + 100);
 
+    /// <summary>The one classifier description of <paramref name="network"/> (a fresh <see cref="Cnn"/> when null) on 3×16×16 images.</summary>
+    public static ImageClassifier CnnClassifier(ResNet? network = null) =>
+        ImageClassifier.FromModule(network ?? Cnn(), CnnNormalization, new Masking.Data.ImageShape(3, CnnSide, CnnSide));
+
     /// <summary>Random pixels in [0, 1].</summary>
     public static float[] Pixels(int size, int seed)
     {

@@ -75,7 +75,7 @@ public sealed class GradientAttributionTests
         var data = CnnData(ml, 5);
         var model = ml.Transforms.Attribution().Saliency(new SaliencyOptions
         {
-            Model = network, Normalization = CnnNormalization, BatchSize = 3, InternalBatchSize = 2,
+            Classifier = CnnClassifier(network), BatchSize = 3, InternalBatchSize = 2,
         }).Fit(data);
         var maps = Vectors(model.Transform(data), "Attribution");
         var images = Vectors(data, "Image");
@@ -99,13 +99,13 @@ public sealed class GradientAttributionTests
         var network = Cnn();
         var data = CnnData(ml, 2);
         IDataView Run(GradientAttributionOptions o) => ml.Transforms.Attribution().Saliency((SaliencyOptions)o).Fit(data).Transform(data);
-        var full = Vectors(Run(new SaliencyOptions { Model = network, Normalization = CnnNormalization, Absolute = false }), "Attribution");
-        var summed = Vectors(Run(new SaliencyOptions { Model = network, Normalization = CnnNormalization, Absolute = false, ChannelReduction = ChannelReduction.Sum }), "Attribution");
+        var full = Vectors(Run(new SaliencyOptions { Classifier = CnnClassifier(network), Absolute = false }), "Attribution");
+        var summed = Vectors(Run(new SaliencyOptions { Classifier = CnnClassifier(network), Absolute = false, ChannelReduction = ChannelReduction.Sum }), "Attribution");
         Assert.HasCount(CnnSide * CnnSide, summed[0]);
         var expected = full.Select(f => Enumerable.Range(0, CnnSide * CnnSide).Select(p => f[p] + f[p + 256] + f[p + 512]).ToArray()).ToArray();
         Assert.IsLessThan(1e-5, RelativeDifference(summed, expected));
 
-        var ixg = Vectors(ml.Transforms.Attribution().InputXGradient(new InputXGradientOptions { Model = network, Normalization = CnnNormalization }).Fit(data).Transform(data), "Attribution");
+        var ixg = Vectors(ml.Transforms.Attribution().InputXGradient(new InputXGradientOptions { Classifier = CnnClassifier(network) }).Fit(data).Transform(data), "Attribution");
         var images = Vectors(data, "Image");
         Assert.IsLessThan(1e-5, RelativeDifference(ixg, full.Select((f, i) => f.Select((g, j) => g * images[i][j]).ToArray()).ToArray()));
     }
@@ -141,7 +141,7 @@ public sealed class GradientAttributionTests
     {
         var ml = new MLContext(0);
         var data = CnnData(ml, 3);
-        var model = ml.Transforms.Attribution().GradCam(new GradCamOptions { Model = Cnn(), Normalization = CnnNormalization, LayerName = "layer2.0" }).Fit(data);
+        var model = ml.Transforms.Attribution().GradCam(new GradCamOptions { Classifier = CnnClassifier(), LayerName = "layer2.0" }).Fit(data);
         var maps = Vectors(model.Transform(data), "Attribution");
         Assert.HasCount(3, maps);
         foreach (var map in maps)
@@ -173,7 +173,7 @@ public sealed class GradientAttributionTests
     {
         var ml = new MLContext(0);
         var data = CnnData(ml, 3);
-        var options = new IntegratedGradientsOptions { Model = Cnn(), Normalization = CnnNormalization, Steps = 16, Target = AttributionTarget.FixedClass(2), InternalBatchSize = 20 };
+        var options = new IntegratedGradientsOptions { Classifier = CnnClassifier(), Steps = 16, Target = AttributionTarget.FixedClass(2), InternalBatchSize = 20 };
         var model = ml.Transforms.Attribution().IntegratedGradients(options).Fit(data);
         var output = model.Transform(data);
         var maps = Vectors(output, "Attribution");

@@ -103,9 +103,9 @@ public sealed class PerturbationAttributionTests
         var network = Cnn();
         foreach (var make in new Func<int, int, PerturbationAttributionOptions>[]
         {
-            (rows, passes) => new RiseOptions { Model = network, Normalization = CnnNormalization, Removal = MaskingMethod.Grey, MaskCount = 12, CellSize = 4, Seed = 3, BatchSize = rows, InternalBatchSize = passes },
-            (rows, passes) => new LimeOptions { Model = network, Normalization = CnnNormalization, Samples = 12, Seed = 3, BatchSize = rows, InternalBatchSize = passes },
-            (rows, passes) => new KernelShapOptions { Model = network, Normalization = CnnNormalization, Removal = MaskingMethod.Grey, Samples = 12, Seed = 3, BatchSize = rows, InternalBatchSize = passes },
+            (rows, passes) => new RiseOptions { Classifier = CnnClassifier(network), Removal = MaskingMethod.Grey, MaskCount = 12, CellSize = 4, Seed = 3, BatchSize = rows, InternalBatchSize = passes },
+            (rows, passes) => new LimeOptions { Classifier = CnnClassifier(network), Samples = 12, Seed = 3, BatchSize = rows, InternalBatchSize = passes },
+            (rows, passes) => new KernelShapOptions { Classifier = CnnClassifier(network), Removal = MaskingMethod.Grey, Samples = 12, Seed = 3, BatchSize = rows, InternalBatchSize = passes },
         })
         {
             var small = Vectors(Explain(ml, data, make(1, 5)), "Attribution");
@@ -124,7 +124,7 @@ public sealed class PerturbationAttributionTests
     {
         var ml = new MLContext(0);
         var data = CnnData(ml, 2);
-        var options = new FeatureAblationOptions { Model = Cnn(), Normalization = CnnNormalization, Segmentation = new SegmentationOptions { PatchSize = 8 } };
+        var options = new FeatureAblationOptions { Classifier = CnnClassifier(), Segmentation = new SegmentationOptions { PatchSize = 8 } };
         var maps = Vectors(ml.Transforms.Attribution().FeatureAblation(options).Fit(data).Transform(data), "Attribution");
         foreach (var map in maps)
         {

@@ -13,6 +13,8 @@ internal static class AttributionSeeds
     public const SeedStream Lime = SeedStream.Lime;
     public const SeedStream KernelShap = SeedStream.KernelShap;
     public const SeedStream RemovalNoise = SeedStream.RemovalNoise;
+    public const SeedStream Evaluation = SeedStream.AttributionEvaluation;
+    public const SeedStream Randomization = SeedStream.AttributionRandomization;
 
     /// <summary>A generator for (seed, stream, row, index): the same draws whatever batch the row is in.</summary>
     public static Generator For(int seed, SeedStream stream, long row, long index = 0, Device? device = null) =>

@@ -17,11 +17,33 @@ internal static class PerturbationScoring
     public static double[] Score(IPerturbationScorer scorer, AttributionBatch batch, int pointCount, Func<int, int> rowOf,
         Action<int, Span<float>> writeKeep, int internalBatchSize, int seed)
     {
+        var scores = new double[pointCount];
+        Run(scorer, batch, pointCount, rowOf, writeKeep, internalBatchSize, seed, (first, length, all, targets) =>
+        {
+            var selected = all.gather(1, targets.unsqueeze(1)).squeeze(1).to(ScalarType.Float64).cpu().data<double>();
+            for (int j = 0; j < length; j++)
+                scores[first + j] = selected[j];
+        });
+        return scores;
+    }
+
+    /// <summary>The top class of every point (see <see cref="Score"/>).</summary>
+    public static long[] Predict(IPerturbationScorer scorer, AttributionBatch batch, int pointCount, Func<int, int> rowOf,
+        Action<int, Span<float>> writeKeep, int internalBatchSize, int seed)
+    {
+        var predictions = new long[pointCount];
+        Run(scorer, batch, pointCount, rowOf, writeKeep, internalBatchSize, seed, (first, length, all, _) =>
+            all.argmax(1).cpu().data<long>().ToArray().CopyTo(predictions, first));
+        return predictions;
+    }
+
+    private static void Run(IPerturbationScorer scorer, AttributionBatch batch, int pointCount, Func<int, int> rowOf,
+        Action<int, Span<float>> writeKeep, int internalBatchSize, int seed, Action<int, int, Tensor, Tensor> read)
+    {
         if (internalBatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(internalBatchSize), internalBatchSize, "The internal batch size must be at least 1.");
         var (_, h, w) = batch.ImageSize;
         int pixels = h * w;
-        var scores = new double[pointCount];
         var keep = new float[Math.Min(internalBatchSize, Math.Max(pointCount, 1)) * pixels];
         var images = batch.Pixels.to(scorer.Device);
         using var _ = no_grad();
@@ -42,12 +64,8 @@ internal static class PerturbationScoring
             var mask = tensor(keep.AsSpan(0, length * pixels).ToArray(), [length, h, w]).to(scorer.Device);
             // Only a noise fill draws from this; it is seeded by the pass's first point.
             using var generator = AttributionSeeds.For(seed, AttributionSeeds.RemovalNoise, batch.RowIds[rowOf(first)], first, scorer.Device);
-            var all = scorer.Scores(stacked, mask, generator);
-            var selected = all.gather(1, tensor(targets, device: scorer.Device).unsqueeze(1)).squeeze(1).to(ScalarType.Float64).cpu().data<double>();
-            for (int j = 0; j < length; j++)
-                scores[first + j] = selected[j];
+            read(first, length, scorer.Scores(stacked, mask, generator), tensor(targets, device: scorer.Device));
         }
-        return scores;
     }
 
     /// <summary>The target score of every row's whole image (an all-ones keep-mask, so every scorer treats it alike).</summary>

@@ -37,6 +37,12 @@ internal enum SeedStream : long
     /// <summary>The noise baseline when perturbation methods score by removal (row, first sample).</summary>
     RemovalNoise = 107,
 
+    /// <summary>Tie-breaking removal orders of the attribution metrics, per row.</summary>
+    AttributionEvaluation = 108,
+
+    /// <summary>Re-initialisation of the layers in the cascading randomisation check.</summary>
+    AttributionRandomization = 109,
+
     /// <summary>
     /// The masks a pre-trained masked autoencoder draws for its reconstruction and diagnostics (hash of the row's
     /// pixels: a transformer's kernel does not see row positions).
