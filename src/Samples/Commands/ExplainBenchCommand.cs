@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Attribution;
 using Microsoft.ML.Masking.Core;
+using Microsoft.ML.Masking.Core.Segmentation;
 using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Evaluation;
 using Microsoft.ML.Masking.LayerMasking;

@@ -9,6 +9,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Attribution;
 using Microsoft.ML.Masking.Attribution.Engine;
 using Microsoft.ML.Masking.Attribution.Metrics;
+using Microsoft.ML.Masking.Core.Segmentation;
 using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Evaluation;
 using Microsoft.ML.Masking.LayerMasking;

@@ -1,4 +1,5 @@
 using Microsoft.ML.Masking.Attribution.Engine;
+using Microsoft.ML.Masking.Core.Segmentation;
 using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Evaluation;
 using Microsoft.ML.Masking.Evaluation.Engine;
@@ -20,7 +21,7 @@ internal sealed class AttributionEvaluationEngine : IDisposable
     private readonly ImageShape _shape;
     private readonly TorchClassifier _classifier;
     private readonly (string Name, IPerturbationScorer Scorer)[] _scorers;
-    private readonly SegmentMap? _patches, _topKPatches;
+    private readonly Segmenter _segmenter, _topKSegmenter;
     private readonly MetricAccumulator _clean = new(), _pointing = new(), _mass = new(), _rank = new(), _completeness = new();
     private readonly MetricAccumulator[,,] _curves;
     private readonly MetricAccumulator[,] _areas, _topK;
@@ -37,10 +38,8 @@ internal sealed class AttributionEvaluationEngine : IDisposable
         if (options.Road)
             scorers.Add(("Road", new RoadScorer(_classifier, classes)));
         _scorers = scorers.ToArray();
-        if (options.Segmentation.Kind == SegmentationKind.Patches)
-            _patches = SegmentMap.Patches(shape.Height, shape.Width, options.Segmentation.PatchSize);
-        if (options.TopKSegmentation.Kind == SegmentationKind.Patches)
-            _topKPatches = SegmentMap.Patches(shape.Height, shape.Width, options.TopKSegmentation.PatchSize);
+        _segmenter = new Segmenter(options.Segmentation, shape);
+        _topKSegmenter = new Segmenter(options.TopKSegmentation, shape);
         int f = options.Fractions.Count;
         _curves = new MetricAccumulator[_scorers.Length, Kinds.Length, f];
         _areas = new MetricAccumulator[_scorers.Length, Kinds.Length];
@@ -77,8 +76,9 @@ internal sealed class AttributionEvaluationEngine : IDisposable
         for (int i = 0; i < n; i++)
         {
             var relevance = EvaluationBatch.Row(batch.Attributions, i, pixels);
-            maps[i] = _patches ?? Superpixels(batch, i, _options.Segmentation);
-            topKMaps[i] = _topKPatches ?? Superpixels(batch, i, _options.TopKSegmentation);
+            var image = batch.Pixels.AsSpan(i * g.Size, g.Size);
+            maps[i] = _segmenter.Segment(image, default, rowIds[i]);
+            topKMaps[i] = _topKSegmenter.Segment(image, default, rowIds[i]);
             using var generator = AttributionSeeds.For(_options.Seed, AttributionSeeds.Evaluation, rowIds[i]);
             var morf = RemovalOrdering.Order(maps[i], RemovalOrder.MostRelevantFirst, relevance, generator);
             var lerf = RemovalOrdering.Order(maps[i], RemovalOrder.LeastRelevantFirst, relevance, generator);
@@ -143,10 +143,6 @@ internal sealed class AttributionEvaluationEngine : IDisposable
             _completeness.Add(Math.Abs(gap[i]) > 1e-12 ? Math.Abs(sum - gap[i]) / Math.Abs(gap[i]) : double.NaN);
         }
     }
-
-    private SegmentMap Superpixels(EvaluationBatch batch, int row, SegmentationOptions o) =>
-        SlicSuperpixels.Segment(batch.Pixels.AsSpan(row * _shape.Size, _shape.Size), _shape.Channels, _shape.Height, _shape.Width,
-            o.SuperpixelCount, o.Compactness, o.SuperpixelIterations);
 
     /// <summary>Trapezoid area under (fractions, scores), divided by the fractions' span.</summary>
     internal static double Area(IReadOnlyList<double> fractions, ReadOnlySpan<double> scores)

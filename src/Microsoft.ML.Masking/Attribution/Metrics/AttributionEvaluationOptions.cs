@@ -1,5 +1,6 @@
 using Microsoft.ML.Masking.Attribution.Engine;
 using Microsoft.ML.Masking.Core;
+using Microsoft.ML.Masking.Core.Segmentation;
 using Microsoft.ML.Masking.Evaluation;
 using Microsoft.ML.Masking.LayerMasking;
 
