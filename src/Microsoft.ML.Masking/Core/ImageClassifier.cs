@@ -16,7 +16,7 @@ namespace Microsoft.ML.Masking.Core;
 /// writes them) and apply <see cref="Normalization"/> themselves, so "black" and "grey" mean what they say.
 /// </summary>
 /// <remarks>
-/// <para>Make one from a trained classifier (<see cref="Training.ResNetClassificationTransformer.Classifier"/>), from a
+/// <para>Make one from a trained classifier (<see cref="Microsoft.ML.Masking.Training.ResNetClassificationTransformer.Classifier"/>), from a
 /// TorchSharp or TorchVision module (<see cref="FromModule"/>), or from a weights file and an architecture
 /// (<see cref="FromWeights"/>).</para>
 /// <para>The network is used in place, never copied: components move it to their device and read its weights as
