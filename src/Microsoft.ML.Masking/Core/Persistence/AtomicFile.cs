@@ -5,7 +5,7 @@ namespace Microsoft.ML.Masking.Core.Persistence;
 /// the content goes to a temporary file in the same folder, is flushed to disk, and replaces the target with a
 /// rename (atomic on the same file system). Used for checkpoints that a crash or a concurrent reader may hit.
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>Writes <paramref name="path"/> atomically; <paramref name="write"/> fills the stream (it must not close it).</summary>
     /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="path"/> does not exist.</exception>

@@ -116,7 +116,7 @@ public static class ModuleWeights
         return LoadState(module, state, fullPath, options);
     }
 
-    /// <summary>Writes the state of <paramref name="module"/> to a safetensors file atomically (see <see cref="AtomicFile"/>).</summary>
+    /// <summary>Writes the state of <paramref name="module"/> to a safetensors file atomically: a temporary file in the same folder, then a rename, so a reader never sees a partial file.</summary>
     public static void SaveFile(nn.Module module, string path)
     {
         ArgumentNullException.ThrowIfNull(module);
