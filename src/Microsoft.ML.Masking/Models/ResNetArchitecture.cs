@@ -78,6 +78,31 @@ public sealed record ResNetArchitecture
     /// <summary>Serialises to JSON.</summary>
     public string ToJson() => JsonSerializer.Serialize(this);
 
+    /// <summary>
+    /// Value equality over every field, <see cref="Layers"/> compared element by element (a record compares arrays by
+    /// reference, so two <c>ResNet18()</c> would otherwise differ).
+    /// </summary>
+    public bool Equals(ResNetArchitecture? other) =>
+        other is not null && Block == other.Block && BaseWidth == other.BaseWidth && WidthPerGroup == other.WidthPerGroup &&
+        Groups == other.Groups && InputChannels == other.InputChannels && NumClasses == other.NumClasses &&
+        SmallImageStem == other.SmallImageStem && (Layers ?? []).AsSpan().SequenceEqual(other.Layers ?? []);
+
+    /// <summary>A hash consistent with <see cref="Equals(ResNetArchitecture?)"/>.</summary>
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Block);
+        foreach (int blocks in Layers ?? [])
+            hash.Add(blocks);
+        hash.Add(BaseWidth);
+        hash.Add(WidthPerGroup);
+        hash.Add(Groups);
+        hash.Add(InputChannels);
+        hash.Add(NumClasses);
+        hash.Add(SmallImageStem);
+        return hash.ToHashCode();
+    }
+
     /// <summary>Reads the JSON written by <see cref="ToJson"/>.</summary>
     public static ResNetArchitecture FromJson(string json) =>
         JsonSerializer.Deserialize<ResNetArchitecture>(json) ?? throw new FormatException("Empty ResNet architecture record.");
