@@ -107,9 +107,12 @@ internal static class SchemaChecks
     public static ArgumentOutOfRangeException Mismatch(string paramName, string columnName, string expected, string actual, string? dataName = null) =>
         new(paramName, $"Schema mismatch for input column '{columnName}'{In(dataName)}: expected {expected}, got {actual}");
 
-    /// <summary>"Column 'X', row N: M" ("Column 'X' in the D, row N: M" with <paramref name="dataName"/>): the one wording of an error in a row's value.</summary>
-    public static InvalidOperationException BadValue(string columnName, long row, string message, string? dataName = null) =>
-        new($"Column '{columnName}'{In(dataName)}, row {row}: {message}");
+    /// <summary>
+    /// "Column 'X', row N: M" ("Column 'X' in the D, row N (S): M" with <paramref name="dataName"/> and
+    /// <paramref name="source"/>, e.g. "ImagePath '/data/cat/1.png'"): the one wording of an error in a row's value.
+    /// </summary>
+    public static InvalidOperationException BadValue(string columnName, long row, string message, string? dataName = null, string? source = null) =>
+        new($"Column '{columnName}'{In(dataName)}, row {row}{(source is null ? "" : $" ({source})")}: {message}");
 
     private static string In(string? dataName) => dataName is null ? "" : $" in the {dataName}";
 

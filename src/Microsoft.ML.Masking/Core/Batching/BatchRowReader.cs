@@ -13,9 +13,15 @@ internal sealed class BatchRowReader
     private readonly DataViewRow _row;
     private readonly Delegate[] _getters;
     private readonly string? _dataName;
+    private readonly DataViewSchema.Column? _source;
+    private readonly ValueGetter<ReadOnlyMemory<char>>? _sourceGetter;
     private VBuffer<float> _scratch;
 
-    public BatchRowReader(DataViewRow row, BatchInputBinding binding, string? dataName = null)
+    /// <param name="row">The row or cursor to read.</param>
+    /// <param name="binding">The columns.</param>
+    /// <param name="dataName">How errors name the data, or null.</param>
+    /// <param name="source">A text column that names where a row came from (e.g. LoadImageFolder's ImagePath), quoted in errors; it must be active in <paramref name="row"/>.</param>
+    public BatchRowReader(DataViewRow row, BatchInputBinding binding, string? dataName = null, DataViewSchema.Column? source = null)
     {
         ArgumentNullException.ThrowIfNull(row);
         ArgumentNullException.ThrowIfNull(binding);
@@ -23,6 +29,8 @@ internal sealed class BatchRowReader
         _binding = binding;
         _dataName = dataName;
         _getters = binding.Columns.Select(CreateGetter).ToArray();
+        _source = source;
+        _sourceGetter = source is { } s ? row.GetGetter<ReadOnlyMemory<char>>(s) : null;
     }
 
     /// <summary>Reads the current row into row <paramref name="slot"/> of <paramref name="buffers"/> (made by <see cref="BatchBuffers.ForInputs"/> for the same binding).</summary>
@@ -116,6 +124,15 @@ internal sealed class BatchRowReader
         }
     }
 
-    private InvalidOperationException Bad(BoundInputColumn column, string message) =>
-        SchemaChecks.BadValue(column.Name, _row.Position, message, _dataName);
+    private InvalidOperationException Bad(BoundInputColumn column, string message)
+    {
+        string? source = null;
+        if (_sourceGetter is not null)
+        {
+            ReadOnlyMemory<char> value = default;
+            _sourceGetter(ref value);
+            source = $"{_source!.Value.Name} '{value}'";
+        }
+        return SchemaChecks.BadValue(column.Name, _row.Position, message, _dataName, source);
+    }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Data;
 
 namespace Microsoft.ML.Masking.Core.Batching;
@@ -11,6 +12,9 @@ namespace Microsoft.ML.Masking.Core.Batching;
 /// </summary>
 internal sealed class DataViewBatchReader
 {
+    /// <summary>The column whose text, when the data has it, names a row's file in errors (LoadImageFolder's default).</summary>
+    public const string ImagePathColumnName = "ImagePath";
+
     private readonly IDataView _data;
     private readonly string? _dataName;
 
@@ -57,8 +61,11 @@ internal sealed class DataViewBatchReader
     public IEnumerable<DataViewBatch> Batches(int batchSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        using var cursor = _data.GetRowCursor(Binding.Columns.Select(c => c.Column).Distinct());
-        var reader = new BatchRowReader(cursor, Binding, _dataName);
+        // Rows that came from files (LoadImageFolder's ImagePath) are named by their file in errors too.
+        var source = _data.Schema.GetColumnOrNull(ImagePathColumnName) is { Type: TextDataViewType } path ? path : (DataViewSchema.Column?)null;
+        var active = Binding.Columns.Select(c => c.Column).Append(source ?? Binding.Columns[0].Column).Distinct();
+        using var cursor = _data.GetRowCursor(active);
+        var reader = new BatchRowReader(cursor, Binding, _dataName, source);
         var batch = new DataViewBatch(Binding, BatchBuffers.ForInputs(Binding, batchSize));
         long row = 0;
         while (true)

@@ -167,6 +167,21 @@ public sealed class DataViewBatchReaderTests
     }
 
     [TestMethod]
+    public void ARowFromAFileIsNamedByItsPathToo()
+    {
+        var rows = Rows(4, 48, 16);
+        rows[2].Image[5] = float.PositiveInfinity;
+        var data = new IndexedDataView<Row>(rows.Length, i => rows[i],
+        [
+            IndexedColumn<Row>.Text("ImagePath", r => $"/photos/{Array.IndexOf(rows, r)}.png"),
+            IndexedColumn<Row>.FloatTensor("Image", [3, 4, 4], (r, d) => r.Image.CopyTo(d)),
+        ]);
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() =>
+            new DataViewBatchReader(data, [BatchInputColumn.Image("Image", rules: BatchValueRules.Finite)]).Batches(3).ToList());
+        StringAssert.StartsWith(e.Message, "Column 'Image', row 2 (ImagePath '/photos/2.png'): holds a non-finite value (Infinity) at index 5");
+    }
+
+    [TestMethod]
     public void TheLibrarysLoadersDeclareTheirLayout()
     {
         var shapes = new MLContext(1).Data.LoadShapes(new ShapesOptions { ImageSize = 16, Count = 2 });
