@@ -33,6 +33,7 @@ public sealed class LayerMaskBenchCommand : ISampleCommand
 
         var report = new JsonObject
         {
+            ["cpu"] = CpuInfo(),
             ["machine"] = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, torch threads {torch.get_num_threads()}",
             ["date_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture),
             ["batch"] = batch,
@@ -52,6 +53,21 @@ public sealed class LayerMaskBenchCommand : ISampleCommand
         Console.WriteLine(json);
         Console.WriteLine($"wrote {path}");
         return 0;
+    }
+
+    /// <summary>The CPU as <c>lscpu</c> names it ("model name" in /proc/cpuinfo) and whether it has AVX-512.</summary>
+    private static JsonObject CpuInfo()
+    {
+        const string cpuinfo = "/proc/cpuinfo";
+        var lines = File.Exists(cpuinfo) ? File.ReadLines(cpuinfo).ToArray() : [];
+        string? Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal) && l.Contains(':'))?.Split(':', 2)[1].Trim();
+        var flags = (Field("flags") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return new JsonObject
+        {
+            ["model_name"] = Field("model name") ?? System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString(),
+            ["avx512"] = flags.Contains("avx512f"),
+            ["logical_cpus"] = Environment.ProcessorCount,
+        };
     }
 
     private static JsonObject MeasureForward(string label, ResNetArchitecture architecture, int size, int patch, int batch, int rounds)

@@ -191,4 +191,47 @@ public sealed class MaskPropagationTests
         // and the count stays the same however many blocks a stage has.
         Assert.IsLessThan(9, masks.CoefficientSetsComputed);
     }
+
+    [TestMethod]
+    public void FastBoxSumsEqualTheAveragePoolInEveryLayout()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var activations = Images(4, 16, 12, seed: 40);
+        var expected = NeighbourPadding.BoxSum(activations);
+        // Channels-first (separable shifted sums) and channels-last (depthwise ones convolution): the same nine terms.
+        Assert.IsLessThanOrEqualTo(1e-5, MaxAbsDiff(BoxSums.Box3x3(activations), expected), "channels-first");
+        var channelsLast = ChannelsLast.Of(activations);
+        Assert.IsTrue(ChannelsLast.IsChannelsLast(channelsLast));
+        Assert.IsLessThanOrEqualTo(1e-5, MaxAbsDiff(BoxSums.Box3x3(channelsLast), expected), "channels-last");
+        // 0/1 masks sum to small integers, exact in any order.
+        var mask = PatchMasks(4, 12, 2, 0.5, seed: 41).unsqueeze(1);
+        Assert.AreEqual(0.0, MaxAbsDiff(BoxSums.Box3x3(mask), NeighbourPadding.BoxSum(mask)), "one-channel mask, exactly");
+    }
+
+    [TestMethod]
+    public void AnAllKeptMaskPoolsToAllKeptExactlyWhenEveryWindowReachesTheInput()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var ones = torch.ones(1, 1, 11, 11);
+        int reaching = 0;
+        foreach (long k in new long[] { 1, 2, 3, 5, 7 })
+            foreach (long stride in new long[] { 1, 2, 3 })
+                foreach (long dilation in new long[] { 1, 2 })
+                    for (long padding = 0; padding <= (k - 1) * dilation; padding++)
+                    {
+                        if ((11 + 2 * padding - dilation * (k - 1) - 1) < 0) continue;
+                        var pooled = MaskAlgebra.MaxPoolMask(ones, [k, k], [stride, stride], [padding, padding], [dilation, dilation]);
+                        bool allOnes = pooled.min().item<float>() == 1f;
+                        bool predicted = MaskAlgebra.WindowsAlwaysReachTheInput([k, k], [padding, padding], [dilation, dilation]);
+                        // The shortcut may only be taken when the pooled mask really is all ones.
+                        if (predicted) Assert.IsTrue(allOnes, $"k {k}, stride {stride}, padding {padding}, dilation {dilation}");
+                        if (predicted) reaching++;
+                    }
+        Assert.IsGreaterThan(20, reaching, "the condition covers the usual geometries");
+        Assert.IsTrue(MaskAlgebra.WindowsAlwaysReachTheInput([7, 7], [3, 3], [1, 1]), "ResNet stem");
+        Assert.IsTrue(MaskAlgebra.WindowsAlwaysReachTheInput([3, 3], [2, 2], [2, 2]), "dilated 3×3");
+        Assert.IsFalse(MaskAlgebra.WindowsAlwaysReachTheInput([3, 3], [2, 2], [1, 1]), "padding wider than the half-kernel: corner windows see only padding");
+    }
 }

@@ -50,10 +50,41 @@ internal sealed class MaskAlgebra : IDisposable
     {
         if (kernel.All(k => k == 1) && stride.All(s => s == 1) && padding.All(p => p == 0))
             return mask;
+        if (mask.AllKept && WindowsAlwaysReachTheInput(kernel, padding, dilation))
+            return AllKeptMask(mask, kernel, stride, padding, dilation);
         var key = (mask.Id, $"pool{string.Join(',', kernel)}/{string.Join(',', stride)}/{string.Join(',', padding)}/{string.Join(',', dilation)}");
         if (!_derived.TryGetValue(key, out var pooled))
         {
             pooled = Adopt(MaxPoolMask(mask.Tensor, kernel, stride, padding, dilation));
+            _derived[key] = pooled;
+        }
+        return pooled;
+    }
+
+    /// <summary>
+    /// True when every window of this geometry holds at least one real (not padding) position, so an all-kept mask
+    /// pools to all-kept: the window of output o starts at o·s − p and its middle tap j = ⌊(k−1)/2⌋ sits at
+    /// o·s − p + j·d, which lies inside the input whenever p ≤ d·min(j, k−1−j) (see docs/architecture.md).
+    /// </summary>
+    internal static bool WindowsAlwaysReachTheInput(long[] kernel, long[] padding, long[] dilation)
+    {
+        for (int i = 0; i < kernel.Length; i++)
+        {
+            long j = (kernel[i] - 1) / 2;
+            if (padding[i] > dilation[i] * Math.Min(j, kernel[i] - 1 - j)) return false;
+        }
+        return true;
+    }
+
+    private MaskHandle AllKeptMask(MaskHandle mask, long[] kernel, long[] stride, long[] padding, long[] dilation)
+    {
+        var shape = mask.Tensor.shape;
+        long Out(int d) => (shape[2 + d] + 2 * padding[d] - dilation[d] * (kernel[d] - 1) - 1) / stride[d] + 1;
+        var key = (mask.Id, $"ones{Out(0)}x{Out(1)}");
+        if (!_derived.TryGetValue(key, out var pooled))
+        {
+            var ones = TorchSharp.torch.ones(new long[] { shape[0], 1, Out(0), Out(1) }, dtype: mask.Tensor.dtype, device: mask.Tensor.device);
+            pooled = new MaskHandle(_nextId++, Own(ones), allKept: true);
             _derived[key] = pooled;
         }
         return pooled;
@@ -110,7 +141,7 @@ internal sealed class MaskAlgebra : IDisposable
             var m = mask.Tensor;
             for (int t = 0; t < iterations; t++)
             {
-                var count = NeighbourPadding.BoxSum(m);
+                var count = BoxSums.Box3x3(m);
                 coefficients[t] = Own(NeighbourPadding.Removed(m).div_(count.Plus(PaddingEpsilon)));
                 m = m.Plus(count).ClampToUnitInPlace();
             }

@@ -8,10 +8,11 @@ namespace Microsoft.ML.Masking.LayerMasking.Engine;
 /// </summary>
 internal sealed class MaskHandle
 {
-    public MaskHandle(int id, Tensor tensor)
+    public MaskHandle(int id, Tensor tensor, bool? allKept = null)
     {
         Id = id;
         Tensor = tensor;
+        _allKept = allKept;
     }
 
     /// <summary>Unique within one forward pass; equal ids mean equal masks.</summary>

@@ -127,11 +127,11 @@ internal sealed class ConvolutionNode : GraphNode
             var coefficients = masks.PaddingCoefficients(mask, FastIterations);
             // First step out of place (the input may be a residual identity), the rest in place unless autograd records:
             // avg_pool2d saves its input for the backward pass, so overwriting it would break backward.
-            x = x.addcmul(NeighbourPadding.BoxSum(x), coefficients[0], ScalarMath.One);
+            x = x.addcmul(BoxSums.Box3x3(x), coefficients[0], ScalarMath.One);
             for (int t = 1; t < coefficients.Length; t++)
                 x = masks.InPlace
-                    ? x.addcmul_(NeighbourPadding.BoxSum(x), coefficients[t], ScalarMath.One)
-                    : x.addcmul(NeighbourPadding.BoxSum(x), coefficients[t], ScalarMath.One);
+                    ? x.addcmul_(BoxSums.Box3x3(x), coefficients[t], ScalarMath.One)
+                    : x.addcmul(BoxSums.Box3x3(x), coefficients[t], ScalarMath.One);
         }
         Tensor y;
         if (_fold && masks.InPlace)
