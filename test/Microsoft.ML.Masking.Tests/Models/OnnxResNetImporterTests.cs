@@ -73,6 +73,33 @@ public sealed class OnnxResNetImporterTests
     }
 
     [TestMethod]
+    public void FeaturesOfPreprocessedImagesEqualDnnFeaturizeImage()
+    {
+        // DnnFeaturizeImage takes planar RGB pixels on the 0–255 scale (ExtractPixels' default) and runs
+        // ResNetPreprocess.onnx (RGB → BGR, minus a per-pixel mean image) before the network; do the same here.
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var rgb = rand([2, 3, Side, Side], generator: new Generator(8)).mul_(255f);
+        global::Onnx.ModelProto preprocess;
+        using (var stream = File.OpenRead(Path.Combine(AppContext.BaseDirectory, "DnnImageModels", "ResNetPrepOnnx", "ResNetPreprocess.onnx")))
+            preprocess = global::Onnx.ModelProto.Parser.ParseFrom(stream);
+        var meanImage = tensor(preprocess.Graph.Initializer.Single(t => t.Name == "MeanImage").FloatData.ToArray(), [1, 3, Side, Side]);
+        var ours = s_network.Features(rgb.flip(1).sub(meanImage));
+
+        var ml = new MLContext(seed: 0);
+        var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 2)
+            .Select(i => new PixelsRow { Pixels = rgb[i].contiguous().data<float>().ToArray() }).ToList());
+        var featurizer = ml.Transforms.DnnFeaturizeImage("Features",
+            m => m.ModelSelector.ResNet18(ml, m.OutputColumn, m.InputColumn), nameof(PixelsRow.Pixels)).Fit(data);
+        var theirs = featurizer.Transform(data).GetColumn<float[]>("Features").ToArray();
+        (featurizer as IDisposable)?.Dispose();
+
+        for (int i = 0; i < 2; i++)
+            FloatAssert.AreClose(theirs[i], ours[i].data<float>().ToArray(), 1e-4,
+                $"row {i}: imported ResNet's features against DnnFeaturizeImage's");
+    }
+
+    [TestMethod]
     public void AllOnesKeepMaskEqualsPlainFeatures()
     {
         using var scope = NewDisposeScope();
@@ -114,6 +141,12 @@ public sealed class OnnxResNetImporterTests
         relu.OpType = "Sigmoid";
         var error = Assert.ThrowsExactly<NotSupportedException>(() => OnnxResNetImporter.ImportResNet(model));
         StringAssert.Contains(error.Message, $"'{relu.Name}' (Sigmoid)");
+    }
+
+    private sealed class PixelsRow
+    {
+        [VectorType(3 * Side * Side)]
+        public float[] Pixels { get; set; } = [];
     }
 
     private sealed class OnnxInput
