@@ -7,7 +7,7 @@ namespace Microsoft.ML.Masking.Core;
 /// <see cref="MLContext.GpuDeviceId"/> asks for a CUDA device, and <see cref="MLContext.FallbackToCpu"/>
 /// decides whether a missing GPU is an error or a quiet fall back to the CPU.
 /// </summary>
-public static class TorchDevice
+internal static class TorchDevice
 {
     /// <summary>Resolves the device for <paramref name="context"/>.</summary>
     /// <exception cref="InvalidOperationException">A GPU was asked for, none is usable and fallback is off.</exception>

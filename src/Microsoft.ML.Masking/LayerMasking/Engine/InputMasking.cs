@@ -10,7 +10,7 @@ namespace Microsoft.ML.Masking.LayerMasking.Engine;
 /// Gradients are the caller's choice (no <c>no_grad</c> inside): they flow through the fills to the pixels each
 /// fill reads (the kept ones for mean colour, smoothed grey and neighbour padding; all of them for blur).
 /// </summary>
-public static class InputMasking
+internal static class InputMasking
 {
     /// <summary>Applies <paramref name="method"/> (any but <see cref="MaskingMethod.LayerMasking"/>).</summary>
     /// <param name="method">The baseline.</param>

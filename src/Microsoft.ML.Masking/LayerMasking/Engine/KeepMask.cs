@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Masking.LayerMasking.Engine;
 
 /// <summary>Checks and reshapes keep-masks (1 = kept, 0 = removed).</summary>
-public static class KeepMask
+internal static class KeepMask
 {
     /// <summary>
     /// Returns <paramref name="keep"/> as [batch, 1, height, width] in the images' floating type and on their device,

@@ -8,7 +8,7 @@ namespace Microsoft.ML.Masking.LayerMasking.Engine;
 /// baseline rewrites the removed pixels and runs it plainly. Inputs are pixel-space images; the classifier
 /// applies the per-channel normalisation itself, so "black" and "grey" mean what they say.
 /// </summary>
-public sealed class MaskedClassifier : IDisposable
+internal sealed class MaskedClassifier : IDisposable
 {
     private readonly LayerMaskedNetwork _network;
     private readonly Tensor _black;

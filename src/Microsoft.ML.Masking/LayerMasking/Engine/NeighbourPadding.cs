@@ -10,7 +10,7 @@ namespace Microsoft.ML.Masking.LayerMasking.Engine;
 /// pixels around the kept region; positions further away stay zero. The fill is differentiable (every
 /// step is out of place), so gradients reach the kept values it averages; removed inputs get zero gradient.
 /// </summary>
-public static class NeighbourPadding
+internal static class NeighbourPadding
 {
     /// <summary>3×3 box sum per channel with zero "same" padding (an average pool that divides by 1).</summary>
     public static Tensor BoxSum(Tensor x) =>
