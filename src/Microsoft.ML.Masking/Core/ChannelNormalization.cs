@@ -22,9 +22,9 @@ public sealed class ChannelNormalization
         for (int c = 0; c < mean.Count; c++)
         {
             if (!float.IsFinite(mean[c]))
-                throw new ArgumentException($"mean[{c}] is {mean[c]}; channel means must be finite.", nameof(mean));
+                throw new ArgumentException(FormattableString.Invariant($"mean[{c}] is {mean[c]}; channel means must be finite."), nameof(mean));
             if (!(standardDeviation[c] > 0) || !float.IsFinite(standardDeviation[c]))
-                throw new ArgumentException($"standardDeviation[{c}] is {standardDeviation[c]}; standard deviations must be finite and positive.", nameof(standardDeviation));
+                throw new ArgumentException(FormattableString.Invariant($"standardDeviation[{c}] is {standardDeviation[c]}; standard deviations must be finite and positive."), nameof(standardDeviation));
         }
         Mean = mean.ToArray();
         StandardDeviation = standardDeviation.ToArray();

@@ -1,3 +1,5 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.Core.Segmentation;
 using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Evaluation.Engine;
@@ -30,10 +32,10 @@ public sealed class MaskingEvaluationCatalog
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type or size (the message names it), or a setting is out of range.</exception>
     public FeatureRemovalResult EvaluateFeatureRemoval(IDataView data, FeatureRemovalOptions options)
     {
-        var (shape, reader) = Prepare(data, options, options?.Segmentation,
+        var (shape, reader, labels) = Prepare(data, options, options?.Segmentation,
             attributionsColumn: options?.Order == RemovalOrder.Random ? null : options?.AttributionColumnName);
         string setting = $"{options!.Methods.Count} methods × {options.Fractions.Count} fractions × {options.Repeats} repeat(s), {options.Segmentation}, {options.Order} order";
-        return Run(reader, options, "Feature removal", setting, scorer => new FeatureRemovalEngine(scorer, shape, ClassCount(options),
+        return Run(reader, labels, options, "Feature removal", setting, scorer => new FeatureRemovalEngine(scorer, shape, ClassCount(options),
             options.Fractions, options.Segmentation, options.Order, options.Repeats, options.Seed));
     }
 
@@ -47,8 +49,8 @@ public sealed class MaskingEvaluationCatalog
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type or size (the message names it).</exception>
     public ShapeBiasResult EvaluateShapeBias(IDataView data, ShapeBiasOptions options)
     {
-        var (shape, reader) = Prepare(data, options, segmentation: null, objectMasksColumn: options?.ObjectMaskColumnName);
-        return Run(reader, options!, "Shape bias", $"{options!.Methods.Count} methods × 2 masks", scorer => new ShapeBiasEngine(scorer, shape, options.Seed));
+        var (shape, reader, labels) = Prepare(data, options, segmentation: null, objectMasksColumn: options?.ObjectMaskColumnName);
+        return Run(reader, labels, options!, "Shape bias", $"{options!.Methods.Count} methods × 2 masks", scorer => new ShapeBiasEngine(scorer, shape, options.Seed));
     }
 
     /// <summary>
@@ -61,15 +63,15 @@ public sealed class MaskingEvaluationCatalog
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type or size (the message names it).</exception>
     public MaskColorDependenceResult EvaluateMaskColorDependence(IDataView data, MaskColorDependenceOptions options)
     {
-        var (shape, reader) = Prepare(data, options, options?.Segmentation);
+        var (shape, reader, labels) = Prepare(data, options, options?.Segmentation);
         var fills = options!.FillsFor(shape.Channels);
         string setting = FormattableString.Invariant($"{fills.Count} fills × (painted input + {options.Methods.Count} methods), {options.Fraction:0.##} of {options.Segmentation} removed");
-        return Run(reader, options, "Mask colour dependence", setting, scorer => new MaskColorDependenceEngine(scorer, shape, fills,
+        return Run(reader, labels, options, "Mask colour dependence", setting, scorer => new MaskColorDependenceEngine(scorer, shape, fills,
             options.Fraction, options.Segmentation, options.Seed, options.ClassifierInEffect.Normalization, options.MaxPixelValue));
     }
 
     /// <summary>Checks the arguments, the options and the schema; returns the image layout and a reader of the columns used.</summary>
-    private static (ImageShape Shape, EvaluationDataReader Reader) Prepare(IDataView data, MaskingEvaluationOptions? options,
+    private static (ImageShape Shape, EvaluationDataReader Reader, int[]? LabelMap) Prepare(IDataView data, MaskingEvaluationOptions? options,
         SegmentationOptions? segmentation, string? attributionsColumn = null, string? objectMasksColumn = null)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -79,12 +81,32 @@ public sealed class MaskingEvaluationCatalog
         segmentation?.Validate(shape.Height, shape.Width);
         var reader = new EvaluationDataReader(data, options.ImageColumnName, options.LabelColumnName, shape, ClassCount(options),
             segmentation?.Kind == SegmentationKind.Column ? segmentation.ColumnName : null, attributionsColumn, objectMasksColumn);
-        return (shape, reader);
+        return (shape, reader, LabelMap(data.Schema, options));
+    }
+
+    /// <summary>
+    /// The classifier's class index of each label key (0-based), when the label's key values name the classifier's
+    /// classes in another order; null when the orders agree or either side has no names (then keys are classes by position).
+    /// </summary>
+    /// <exception cref="ArgumentException">The label's key values are not the classifier's class names.</exception>
+    private static int[]? LabelMap(DataViewSchema schema, MaskingEvaluationOptions options)
+    {
+        var classNames = options.ClassifierInEffect.ClassNames;
+        if (classNames is null || schema.GetColumnOrNull(options.LabelColumnName) is not { } label || KeyValueAnnotations.Read(label) is not { } labelNames)
+            return null;
+        if (labelNames.SequenceEqual(classNames))
+            return null;
+        if (labelNames.Length != classNames.Count || labelNames.Distinct().Count() != labelNames.Length || labelNames.Except(classNames).Any())
+            throw new ArgumentException(
+                $"Column '{options.LabelColumnName}' has key values [{string.Join(", ", labelNames)}] but the classifier's classes are " +
+                $"[{string.Join(", ", classNames)}]; labels are matched to classes by name, and these names do not match.", "inputSchema");
+        var index = classNames.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i);
+        return labelNames.Select(name => index[name]).ToArray();
     }
 
     private static int ClassCount(MaskingEvaluationOptions options) => options.ClassifierInEffect.ClassCount;
 
-    private TResult Run<TResult>(EvaluationDataReader reader, MaskingEvaluationOptions options, string task, string setting,
+    private TResult Run<TResult>(EvaluationDataReader reader, int[]? labelMap, MaskingEvaluationOptions options, string task, string setting,
         Func<IMaskedScorer, IEvaluationEngine<TResult>> createEngine)
     {
         var host = _env.Register(nameof(MaskingEvaluationCatalog));
@@ -98,9 +120,23 @@ public sealed class MaskingEvaluationCatalog
         long done = 0;
         foreach (var batch in reader.Batches(options.BatchSize))
         {
+            if (labelMap is not null)
+                for (int i = 0; i < batch.Count; i++)
+                    batch.Labels[i] = labelMap[batch.Labels[i]];
+            if (done == 0)
+                WarnOnPixelScale(channel, batch, classifier, options.ImageColumnName);
             engine.Add(batch);
             progress.Report(done += batch.Count);
         }
         return engine.Result();
+    }
+
+    private static void WarnOnPixelScale(IChannel channel, EvaluationBatch batch, ImageClassifier classifier, string column)
+    {
+        var shape = classifier.ImageShape;
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var pixels = TorchSharp.torch.tensor(batch.Pixels, [batch.Count, shape.Channels, shape.Height, shape.Width]);
+        if (PixelScaleCheck.Check(pixels, classifier.Normalization, column) is { } warning)
+            channel.Warning(warning);
     }
 }

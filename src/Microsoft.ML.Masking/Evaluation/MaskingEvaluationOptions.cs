@@ -62,7 +62,7 @@ public abstract class MaskingEvaluationOptions
     internal ImageShape ResolveShape(DataViewSchema schema)
     {
         var shape = ClassifierInEffect.ImageShape;
-        SchemaChecks.CheckImageVector(schema, ImageColumnName, shape, "data");
+        SchemaChecks.CheckImageVector(schema, ImageColumnName, shape);
         return shape;
     }
 }

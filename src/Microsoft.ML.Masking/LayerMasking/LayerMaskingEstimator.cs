@@ -1,8 +1,10 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Core;
+using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Internal;
 using Microsoft.ML.Masking.LayerMasking.Engine;
 using Microsoft.ML.Runtime;
+using TorchSharp;
 
 namespace Microsoft.ML.Masking.LayerMasking;
 
@@ -24,20 +26,27 @@ public sealed class LayerMaskingEstimator : IEstimator<LayerMaskingTransformer>
         _classifier = Validate(options);
     }
 
-    /// <summary>Checks the input columns and fits (checks the network can be layer-masked).</summary>
+    /// <summary>
+    /// Checks the input columns and the first batch of rows, and fits: checks the network can be layer-masked and
+    /// orders the outputs like the label column's key values when the input has one.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing, or its type, size or dimensions contradict the classifier's image shape (the message names the column).</exception>
+    /// <exception cref="ArgumentException">The label column's key values are not the classifier's class names.</exception>
+    /// <exception cref="InvalidOperationException">A row of the first batch has a mask value other than 0 and 1 or a NaN/infinite pixel the method reads (the message names the column, the row and, where the data has one, the image path).</exception>
     /// <exception cref="NotSupportedException">The network has a module layer masking cannot handle (the message names it).</exception>
     public LayerMaskingTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var o = _options;
-        SchemaChecks.CheckImageVector(input.Schema, o.ImageColumnName, _classifier.ImageShape, nameof(input));
-        SchemaChecks.CheckPixelVector(input.Schema, o.MaskColumnName, _classifier.ImageShape, nameof(input));
+        SchemaChecks.CheckImageVector(input.Schema, o.ImageColumnName, _classifier.ImageShape);
+        SchemaChecks.CheckPixelVector(input.Schema, o.MaskColumnName, _classifier.ImageShape);
+        var classOrder = ClassOrder(input.Schema);
         // Fails here, naming the module, rather than on the first batch.
         using (LayerMaskedNetwork.Create(_classifier.Network)) { }
+        CheckFirstBatch(input);
         var settings = new LayerMaskingTransformer.Settings(
             o.ImageColumnName, o.MaskColumnName, o.ScoreColumnName, o.FeaturesColumnName, o.Method,
-            o.BlurSigma, o.NoiseSeed, o.OutputLogits, o.BatchSize, o.MaskMarksRemoved, o.PredictedLabelColumnName);
+            o.BlurSigma, o.NoiseSeed, o.OutputLogits, o.BatchSize, o.MaskMarksRemoved, o.PredictedLabelColumnName, classOrder);
         return new LayerMaskingTransformer(_env, settings, _classifier);
     }
 
@@ -54,6 +63,87 @@ public sealed class LayerMaskingEstimator : IEstimator<LayerMaskingTransformer>
         if (_classifier.ClassNames is not null)
             outputs.Add(SchemaShapeColumns.Key(_options.PredictedLabelColumnName));
         return SchemaShapeColumns.Append(inputSchema, outputs);
+    }
+
+    /// <summary>
+    /// The classifier's class index of each of the label's key values, when the input has a key-typed label column
+    /// whose key values name the classes in another order; null when the order already agrees or cannot be known.
+    /// ML.NET's multiclass evaluation compares keys by position, so the outputs must follow the label's order.
+    /// </summary>
+    private int[]? ClassOrder(DataViewSchema schema)
+    {
+        if (_options.LabelColumnName is not { } labelName || _classifier.ClassNames is not { } classNames)
+            return null;
+        if (schema.GetColumnOrNull(labelName) is not { Type: KeyDataViewType } label || KeyValueAnnotations.Read(label) is not { } labelNames)
+            return null;
+        if (labelNames.SequenceEqual(classNames))
+            return null;
+        var missing = labelNames.Except(classNames).ToArray();
+        var extra = classNames.Except(labelNames).ToArray();
+        if (labelNames.Length != classNames.Count || missing.Length > 0 || extra.Length > 0 || labelNames.Distinct().Count() != labelNames.Length)
+            throw new ArgumentException(
+                $"Column '{labelName}' has key values [{string.Join(", ", labelNames)}] but the classifier's classes are [{string.Join(", ", classNames)}]" +
+                (missing.Length > 0 ? $"; not classes of the classifier: {string.Join(", ", missing)}" : "") +
+                ". Scores could only be compared with the label by position, which would be wrong. Map the label to the classifier's class names, " +
+                $"or set {nameof(LayerMaskingOptions)}.{nameof(LayerMaskingOptions.LabelColumnName)} = null to skip this check.",
+                nameof(LayerMaskingOptions.LabelColumnName));
+        return labelNames.Select(name => classNames.ToList().IndexOf(name)).ToArray();
+    }
+
+    /// <summary>
+    /// Reads the first batch and runs the checks every batch gets when scored, at Fit, naming the row and, where the
+    /// data has a text column whose name contains "Path", the image; warns through the ML.NET log when the pixels do
+    /// not fit the classifier's normalization (0–255 pixels with a 0–1 normalization).
+    /// </summary>
+    private void CheckFirstBatch(IDataView input)
+    {
+        var o = _options;
+        var shape = _classifier.ImageShape;
+        var schema = input.Schema;
+        var image = schema[o.ImageColumnName];
+        var mask = schema[o.MaskColumnName];
+        var path = schema.FirstOrDefault(c => !c.IsHidden && c.Type is TextDataViewType && c.Name.Contains("path", StringComparison.OrdinalIgnoreCase));
+        bool hasPath = path.Type is TextDataViewType;
+        using var cursor = input.GetRowCursor(hasPath ? [image, mask, path] : [image, mask]);
+        var imageGetter = cursor.GetGetter<VBuffer<float>>(image);
+        var maskGetter = cursor.GetGetter<VBuffer<float>>(mask);
+        var pathGetter = hasPath ? cursor.GetGetter<ReadOnlyMemory<char>>(path) : null;
+        var pixels = new float[o.BatchSize * shape.Size];
+        var masks = new float[o.BatchSize * shape.Pixels];
+        var paths = new List<string>();
+        VBuffer<float> buffer = default;
+        ReadOnlyMemory<char> text = default;
+        int rows = 0;
+        for (; rows < o.BatchSize && cursor.MoveNext(); rows++)
+        {
+            imageGetter(ref buffer);
+            if (buffer.Length != shape.Size)
+                throw new InvalidOperationException($"Column '{o.ImageColumnName}', row {rows}: a vector of length {buffer.Length}; its type promises {shape.Size}.");
+            buffer.CopyTo(pixels.AsSpan(rows * shape.Size, shape.Size));
+            maskGetter(ref buffer);
+            if (buffer.Length != shape.Pixels)
+                throw new InvalidOperationException($"Column '{o.MaskColumnName}', row {rows}: a vector of length {buffer.Length}; its type promises {shape.Pixels}.");
+            buffer.CopyTo(masks.AsSpan(rows * shape.Pixels, shape.Pixels));
+            if (pathGetter is not null)
+            {
+                pathGetter(ref text);
+                paths.Add(text.ToString());
+            }
+        }
+        if (rows == 0)
+            return;
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var pixelTensor = torch.tensor(pixels.AsSpan(0, rows * shape.Size).ToArray(), [rows, shape.Channels, shape.Height, shape.Width]);
+        var maskTensor = torch.tensor(masks.AsSpan(0, rows * shape.Pixels).ToArray(), [rows, shape.Height, shape.Width]);
+        var keep = o.MaskMarksRemoved ? maskTensor.OneMinus() : maskTensor;
+        LayerMaskInputCheck.Check(pixelTensor, maskTensor, keep, o.Method, o.ImageColumnName, o.MaskColumnName, firstRow: 0,
+            hasPath ? row => $"image '{paths[row]}'" : null);
+        if (PixelScaleCheck.Check(pixelTensor, _classifier.Normalization, o.ImageColumnName) is { } warning)
+        {
+            using var channel = _env.Register(nameof(LayerMaskingEstimator)).Start("Checking the first batch");
+            channel.Warning(warning);
+        }
     }
 
     private static ImageClassifier Validate(LayerMaskingOptions o)

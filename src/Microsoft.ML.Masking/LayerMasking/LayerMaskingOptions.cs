@@ -17,7 +17,8 @@ public sealed class LayerMaskingOptions
     public string ImageColumnName { get; set; } = "Image";
 
     /// <summary>Keep-mask column: a known-size vector of <see cref="float"/> of H×W values in row-major order (row by
-    /// row, index = y·W + x), 1 = kept, 0 = removed (broadcast over channels). Default: "Mask".</summary>
+    /// row, index = y·W + x), 1 = kept, 0 = removed (broadcast over channels). Removed pixels may hold any value, NaN
+    /// included, for every method but <see cref="MaskingMethod.Blur"/>, which blurs the whole image. Default: "Mask".</summary>
     public string MaskColumnName { get; set; } = "Mask";
 
     /// <summary>Output column of class scores (softmax probabilities, or logits when <see cref="OutputLogits"/>). Default: "Score".</summary>
@@ -37,6 +38,14 @@ public sealed class LayerMaskingOptions
     /// so <c>mlContext.MulticlassClassification.Evaluate</c> accepts the output. Default: "PredictedLabel".
     /// </summary>
     public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
+
+    /// <summary>
+    /// A key-typed label column that orders the outputs: when the data given to Fit has it and its key values are the
+    /// classifier's class names in another order (ML.NET's <c>MapValueToKey</c> orders by first occurrence), Score's
+    /// slots and PredictedLabel's keys follow the label's order, so <c>MulticlassClassification.Evaluate</c> compares
+    /// the right classes; other key values fail Fit. Null skips this. Default: "Label".
+    /// </summary>
+    public string? LabelColumnName { get; set; } = "Label";
 
     /// <summary>How removed pixels are taken out. Default: <see cref="MaskingMethod.LayerMasking"/>.</summary>
     public MaskingMethod Method { get; set; } = MaskingMethod.LayerMasking;

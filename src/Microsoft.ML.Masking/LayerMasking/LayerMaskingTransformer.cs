@@ -35,7 +35,8 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
     /// <summary>The transform's own settings (the classifier is saved next to them).</summary>
     internal sealed record Settings(
         string ImageColumnName, string MaskColumnName, string ScoreColumnName, string? FeaturesColumnName, MaskingMethod Method,
-        double BlurSigma, int NoiseSeed, bool OutputLogits, int BatchSize, bool MaskMarksRemoved, string PredictedLabelColumnName);
+        double BlurSigma, int NoiseSeed, bool OutputLogits, int BatchSize, bool MaskMarksRemoved, string PredictedLabelColumnName,
+        int[]? ClassOrder = null);
 
     /// <summary>What Header.json holds.</summary>
     internal sealed record SavedHeader(Settings Settings, ImageClassifierHeader Classifier);
@@ -85,14 +86,18 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
         BatchInputColumn.PerPixel(s.MaskColumnName, "masks", shape: c.ImageShape),
     ];
 
+    /// <summary>The class names in output order: the classifier's, or the label's when <see cref="Settings.ClassOrder"/> reorders them.</summary>
+    private static string[]? OutputClassNames(Settings s, ImageClassifier c) =>
+        c.ClassNames is null ? null : s.ClassOrder is { } order ? order.Select(i => c.ClassNames[i]).ToArray() : c.ClassNames.ToArray();
+
     private static BatchOutputColumn[] OutputColumns(Settings s, ImageClassifier c)
     {
         var outputs = new List<BatchOutputColumn> { BatchOutputColumn.FloatVector(s.ScoreColumnName, c.ClassCount) };
         if (s.FeaturesColumnName is not null)
             outputs.Add(BatchOutputColumn.FloatVector(s.FeaturesColumnName, c.FeatureCount
                 ?? throw new ArgumentException($"Column '{s.FeaturesColumnName}': the network has no penultimate features.")));
-        if (c.ClassNames is not null)
-            outputs.Add(BatchOutputColumn.Key(s.PredictedLabelColumnName, c.ClassNames.ToArray()));
+        if (OutputClassNames(s, c) is { } names)
+            outputs.Add(BatchOutputColumn.Key(s.PredictedLabelColumnName, names));
         return outputs.ToArray();
     }
 
@@ -122,25 +127,19 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
         var shape = Classifier.ImageShape;
         var pixels = inputs[0].ToTensor(rowCount, [shape.Channels, shape.Height, shape.Width], _device);
         var mask = inputs[1].ToTensor(rowCount, [shape.Height, shape.Width], _device);
-        if (!isfinite(pixels).all().item<bool>())
-            throw new InvalidOperationException($"Column '{s.ImageColumnName}' holds NaN or infinite pixel values; layer masking needs finite pixels (remove the rows or fix the images).");
-        var nonBinary = mask.NotEqual(0).logical_and_(mask.NotEqual(1));
-        if (nonBinary.any().item<bool>())
-        {
-            float bad = mask.masked_select(nonBinary)[0].item<float>();
-            throw new InvalidOperationException(FormattableString.Invariant($"Column '{s.MaskColumnName}' must hold only 0 and 1; found {bad}. Threshold soft masks before this transform."));
-        }
         var keep = s.MaskMarksRemoved ? mask.OneMinus() : mask;
+        pixels = LayerMaskInputCheck.Check(pixels, mask, keep, s.Method, s.ImageColumnName, s.MaskColumnName, inputs.FirstRow);
         using var generator = new Generator((ulong)s.NoiseSeed, _device);
         // The mask values were checked just above; the classifier checks only shapes (no second wait for the device).
         var result = _masked.ForwardChecked(pixels, keep, generator);
+        var logits = s.ClassOrder is { } order ? result.Logits.index_select(1, tensor(order.Select(i => (long)i).ToArray(), device: _device)) : result.Logits;
         var score = outputs[s.ScoreColumnName];
         if (score.IsActive)
-            score.CopyFrom(s.OutputLogits ? result.Logits : result.Logits.softmax(1), rowCount);
+            score.CopyFrom(s.OutputLogits ? logits : logits.softmax(1), rowCount);
         if (s.FeaturesColumnName is not null && outputs[s.FeaturesColumnName] is { IsActive: true } features)
             features.CopyFrom(result.Features!, rowCount);
         if (Classifier.ClassNames is not null && outputs[s.PredictedLabelColumnName] is { IsActive: true } predicted)
-            predicted.CopyKeysFrom(result.Logits.argmax(1), rowCount);
+            predicted.CopyKeysFrom(logits.argmax(1), rowCount);
     }
 
     /// <summary>Releases the derived tensors (folded weights); the network itself is not disposed. Using the transformer afterwards throws <see cref="ObjectDisposedException"/>.</summary>

@@ -326,7 +326,9 @@ public sealed class FeatureRemovalTests
             Label = (uint)(i % Classes),
         }));
         var options = Options(network, MaskingMethod.LayerMasking);
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MaskingEvaluation().EvaluateFeatureRemoval(data, options)).Message,
+        var wrongShape = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MaskingEvaluation().EvaluateFeatureRemoval(data, options));
+        Assert.AreEqual("inputSchema", wrongShape.ParamName);
+        StringAssert.Contains(wrongShape.Message,
             "Schema mismatch for input column 'Image': expected Vector<Single, 3, 16, 16> (planar channels × height × width), 768 values, got Vector<Single, 384>");
 
         options.Classifier = ImageClassifier.FromModule(network, Normalization, new ImageShape(Channels, 8, 8));

@@ -75,6 +75,7 @@ public sealed class LayerMaskInputChecksTests
 
         var swapped = ml.Transforms.LayerMask("Score", SmallBasic(), ChannelNormalization.ImageNet, imageWidth: 60, imageHeight: 80);
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => swapped.Fit(pixels));
+        Assert.AreEqual("inputSchema", e.ParamName, "ML.NET's parameter name for schema errors");
         StringAssert.Contains(e.Message, "input column 'Image'");
         StringAssert.Contains(e.Message, "Width and height are swapped: the images are 80 wide and 60 high, the classifier reads 60 wide and 80 high");
 
@@ -103,6 +104,7 @@ public sealed class LayerMaskInputChecksTests
         var data = Rows(ml, 1, width: 20, height: 12, maskDimensions: [20, 12]);
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
             ml.Transforms.LayerMask("Score", SmallBasic(), ChannelNormalization.ImageNet, imageWidth: 20, imageHeight: 12).Fit(data));
+        Assert.AreEqual("inputSchema", e.ParamName);
         StringAssert.Contains(e.Message, "input column 'Mask'");
         StringAssert.Contains(e.Message, "Width and height are swapped");
     }
