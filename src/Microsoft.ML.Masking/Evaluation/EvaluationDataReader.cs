@@ -39,7 +39,7 @@ internal sealed class EvaluationDataReader
             columns.Add(BatchInputColumn.PerPixel(attributionsColumn, "attributions", BatchValueRules.Finite));
         if (objectMasksColumn is not null)
             columns.Add(BatchInputColumn.PerPixel(objectMasksColumn, "object masks", BatchValueRules.Binary));
-        _reader = new DataViewBatchReader(data, columns, nameof(data));
+        _reader = new DataViewBatchReader(data, columns, "inputSchema");
     }
 
     /// <summary>Rows in the data (counted with a cursor that reads no column when the view does not know).</summary>

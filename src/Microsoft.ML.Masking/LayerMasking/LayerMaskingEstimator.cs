@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Core;
+using Microsoft.ML.Masking.Core.Batching;
 using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Internal;
 using Microsoft.ML.Masking.LayerMasking.Engine;
@@ -99,51 +100,38 @@ public sealed class LayerMaskingEstimator : IEstimator<LayerMaskingTransformer>
     {
         var o = _options;
         var shape = _classifier.ImageShape;
-        var schema = input.Schema;
-        var image = schema[o.ImageColumnName];
-        var mask = schema[o.MaskColumnName];
-        var path = schema.FirstOrDefault(c => !c.IsHidden && c.Type is TextDataViewType && c.Name.Contains("path", StringComparison.OrdinalIgnoreCase));
-        bool hasPath = path.Type is TextDataViewType;
-        using var cursor = input.GetRowCursor(hasPath ? [image, mask, path] : [image, mask]);
-        var imageGetter = cursor.GetGetter<VBuffer<float>>(image);
-        var maskGetter = cursor.GetGetter<VBuffer<float>>(mask);
-        var pathGetter = hasPath ? cursor.GetGetter<ReadOnlyMemory<char>>(path) : null;
-        var pixels = new float[o.BatchSize * shape.Size];
-        var masks = new float[o.BatchSize * shape.Pixels];
-        var paths = new List<string>();
-        VBuffer<float> buffer = default;
-        ReadOnlyMemory<char> text = default;
-        int rows = 0;
-        for (; rows < o.BatchSize && cursor.MoveNext(); rows++)
-        {
-            imageGetter(ref buffer);
-            if (buffer.Length != shape.Size)
-                throw new InvalidOperationException($"Column '{o.ImageColumnName}', row {rows}: a vector of length {buffer.Length}; its type promises {shape.Size}.");
-            buffer.CopyTo(pixels.AsSpan(rows * shape.Size, shape.Size));
-            maskGetter(ref buffer);
-            if (buffer.Length != shape.Pixels)
-                throw new InvalidOperationException($"Column '{o.MaskColumnName}', row {rows}: a vector of length {buffer.Length}; its type promises {shape.Pixels}.");
-            buffer.CopyTo(masks.AsSpan(rows * shape.Pixels, shape.Pixels));
-            if (pathGetter is not null)
-            {
-                pathGetter(ref text);
-                paths.Add(text.ToString());
-            }
-        }
-        if (rows == 0)
+        var reader = new DataViewBatchReader(input,
+            [BatchInputColumn.Image(o.ImageColumnName, shape), BatchInputColumn.PerPixel(o.MaskColumnName, "masks", shape: shape)], "inputSchema");
+        var batch = reader.Batches(o.BatchSize).FirstOrDefault();
+        if (batch is null)
             return;
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
-        var pixelTensor = torch.tensor(pixels.AsSpan(0, rows * shape.Size).ToArray(), [rows, shape.Channels, shape.Height, shape.Width]);
-        var maskTensor = torch.tensor(masks.AsSpan(0, rows * shape.Pixels).ToArray(), [rows, shape.Height, shape.Width]);
-        var keep = o.MaskMarksRemoved ? maskTensor.OneMinus() : maskTensor;
-        LayerMaskInputCheck.Check(pixelTensor, maskTensor, keep, o.Method, o.ImageColumnName, o.MaskColumnName, firstRow: 0,
-            hasPath ? row => $"image '{paths[row]}'" : null);
-        if (PixelScaleCheck.Check(pixelTensor, _classifier.Normalization, o.ImageColumnName) is { } warning)
+        var pixels = batch.Tensor(o.ImageColumnName);
+        var mask = batch.Tensor(o.MaskColumnName);
+        var keep = o.MaskMarksRemoved ? mask.OneMinus() : mask;
+        LayerMaskInputCheck.Check(pixels, mask, keep, o.Method, o.ImageColumnName, o.MaskColumnName, batch.FirstRow, row => ImagePath(input, batch.FirstRow + row));
+        if (PixelScaleCheck.Check(pixels, _classifier.Normalization, o.ImageColumnName) is { } warning)
         {
             using var channel = _env.Register(nameof(LayerMaskingEstimator)).Start("Checking the first batch");
             channel.Warning(warning);
         }
+    }
+
+    /// <summary>"image 'a.png'" for row <paramref name="row"/> when the data has a text column whose name contains "Path"; read only when an error needs it.</summary>
+    private static string? ImagePath(IDataView input, long row)
+    {
+        var path = input.Schema.FirstOrDefault(c => !c.IsHidden && c.Type is TextDataViewType && c.Name.Contains("path", StringComparison.OrdinalIgnoreCase));
+        if (path.Type is not TextDataViewType)
+            return null;
+        using var cursor = input.GetRowCursor([path]);
+        var getter = cursor.GetGetter<ReadOnlyMemory<char>>(path);
+        ReadOnlyMemory<char> value = default;
+        for (long i = 0; i <= row; i++)
+            if (!cursor.MoveNext())
+                return null;
+        getter(ref value);
+        return $"image '{value}'";
     }
 
     private static ImageClassifier Validate(LayerMaskingOptions o)

@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Core;
+using Microsoft.ML.Masking.Core.Segmentation;
 using Microsoft.ML.Masking.Evaluation;
 using Microsoft.ML.Masking.LayerMasking;
 using Microsoft.ML.Runtime;
@@ -62,6 +63,13 @@ public sealed class EvaluationLabelOrderTests
         var data = WithKeyOrder(ml, Rows(network, 4), ["c0", "c1", "c2", "c3", "x"]);
         var e = Assert.ThrowsExactly<ArgumentException>(() => ml.MaskingEvaluation().EvaluateFeatureRemoval(data, Options(network)));
         StringAssert.Contains(e.Message, "Column 'Label' has key values [c0, c1, c2, c3, x] but the classifier's classes are [c0, c1, c2, c3, c4]");
+        Assert.AreEqual("inputSchema", e.ParamName);
+
+        var noLabel = Options(network);
+        noLabel.LabelColumnName = "Truth";
+        var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MaskingEvaluation().EvaluateFeatureRemoval(data, noLabel));
+        Assert.AreEqual("inputSchema", missing.ParamName, "one parameter name in every schema error");
+        StringAssert.Contains(missing.Message, "'Truth'");
     }
 
     [TestMethod]
