@@ -15,13 +15,15 @@ public enum HeatMapSign
 
 /// <summary>
 /// Attribution maps as pictures: a heat map with percentile clipping (the top 1 % of magnitudes saturate, so a few
-/// extreme pixels do not wash out the rest) and a blend of the heat map over the greyscale image.
+/// extreme pixels do not wash out the rest) and a blend of the heat map over the greyscale image. Positive and
+/// absolute maps whose values are all positive are shown relative to their minimum.
 /// </summary>
 public static class HeatMap
 {
     /// <summary>The heat map of <paramref name="map"/> (H×W values), enlarged <paramref name="scale"/> times.</summary>
     public static PixelImage Render(ReadOnlySpan<float> map, int height, int width, HeatMapSign sign, double clipPercentile = 99, int scale = 4)
     {
+        map = Shifted(map, sign);
         var rgb = Colours(map, sign, clipPercentile);
         return PixelImage.FromPlanar(rgb, 3, height, width, scale);
     }
@@ -31,6 +33,7 @@ public static class HeatMap
         double opacity = 0.7, double clipPercentile = 99, int scale = 4)
     {
         int pixels = height * width;
+        map = Shifted(map, sign);
         var colours = Colours(map, sign, clipPercentile);
         var strength = Strength(map, sign, clipPercentile);
         var blended = new float[3 * pixels];
@@ -44,6 +47,21 @@ public static class HeatMap
                 blended[c * pixels + p] = (1 - alpha) * grey + alpha * colours[c * pixels + p];
         }
         return PixelImage.FromPlanar(blended, 3, height, width, scale);
+    }
+
+    /// <summary>
+    /// A map with no negative value (RISE's) is shown relative to its smallest value, so a large common offset does not
+    /// saturate the picture; signed maps are shown as they are.
+    /// </summary>
+    private static ReadOnlySpan<float> Shifted(ReadOnlySpan<float> map, HeatMapSign sign)
+    {
+        if (sign == HeatMapSign.Signed || map.IsEmpty) return map;
+        float min = float.MaxValue;
+        foreach (float v in map) min = Math.Min(min, v);
+        if (!(min > 0)) return map;
+        var shifted = new float[map.Length];
+        for (int i = 0; i < map.Length; i++) shifted[i] = map[i] - min;
+        return shifted;
     }
 
     private static float Clip(ReadOnlySpan<float> map, double percentile)
