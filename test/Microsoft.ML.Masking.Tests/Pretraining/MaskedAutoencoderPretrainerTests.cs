@@ -11,20 +11,7 @@ public sealed class MaskedAutoencoderPretrainerTests
 {
     public TestContext TestContext { get; set; } = null!;
 
-    private static float[][] Column(IDataView data, string name)
-    {
-        var column = data.Schema[name];
-        var rows = new List<float[]>();
-        using var cursor = data.GetRowCursor([column]);
-        var getter = cursor.GetGetter<VBuffer<float>>(column);
-        VBuffer<float> value = default;
-        while (cursor.MoveNext())
-        {
-            getter(ref value);
-            rows.Add(value.DenseValues().ToArray());
-        }
-        return rows.ToArray();
-    }
+    private static float[][] Column(IDataView data, string name) => TestData.Vectors(data, name).ToArray();
 
     [TestMethod]
     public void PretrainingFeedsAnOrdinaryMlNetTrainerAndAddsThePictureColumns()
