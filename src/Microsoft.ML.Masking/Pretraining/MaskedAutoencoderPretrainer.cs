@@ -83,13 +83,7 @@ public sealed partial class MaskedAutoencoderPretrainer : IEstimator<MaskedAutoe
         using var progress = _host.StartProgressChannel("Masked-autoencoder pre-training");
         var engine = new MaskedPretrainingEngine(o, HostDevice.Resolve(_host), _host, channel);
         engine.EpochFinished += report => progress.Checkpoint(report.ReconstructionLoss, report.HardnessGap, report.ImagesPerSecond, report.Epoch);
-        progress.SetHeader(new ProgressHeader(["Loss", "Hardness gap", "Images/s"], ["epochs", "batches"]), entry =>
-        {
-            var p = engine.Progress.Read();
-            entry.SetMetric(0, p.Loss);
-            entry.SetProgress(0, p.Epoch, p.Epochs);
-            entry.SetProgress(1, p.Batch, p.BatchesPerEpoch);
-        });
+        engine.Progress.ShowOn(progress, "Loss", "Hardness gap", "Images/s");
         var (network, history) = engine.Train(training, normalization, architecture);
         var header = new MaskedAutoencoderTransformer.Header(o.ImageColumnName, shape, o.EmbeddingColumnName, o.ScoreMapColumnName,
             o.ReconstructionColumnName, o.MaskColumnName, o.Pooling, architecture, o.ToMaskingSettings(),

@@ -89,13 +89,7 @@ public sealed partial class ResNetTrainer : IEstimator<ResNetClassificationTrans
         using var progress = _host.StartProgressChannel("ResNet training");
         var engine = new ResNetTrainingEngine(o, HostDevice.Resolve(_host), _host, channel, report =>
             progress.Checkpoint(report.TrainingLoss, report.TrainingAccuracy, report.ImagesPerSecond, report.Epoch));
-        progress.SetHeader(new ProgressHeader(["Loss", "Accuracy", "Images/s"], ["epochs", "batches"]), entry =>
-        {
-            var p = engine.Progress.Read();
-            entry.SetMetric(0, p.Loss);
-            entry.SetProgress(0, p.Epoch, p.Epochs);
-            entry.SetProgress(1, p.Batch, p.BatchesPerEpoch);
-        });
+        engine.Progress.ShowOn(progress, "Loss", "Accuracy", "Images/s");
 
         var result = engine.Train(training, validation, normalization);
         var classNames = training.ClassNames?.ToArray()

@@ -1,3 +1,5 @@
+using Microsoft.ML.Runtime;
+
 namespace Microsoft.ML.Masking.Core.Training;
 
 /// <summary>Where training stands, updated by the training loop and read (from any thread) by progress reporters.</summary>
@@ -17,5 +19,20 @@ internal sealed class TrainingProgress
     {
         lock (_gate)
             return (_epoch, _epochs, _batch, _batchesPerEpoch, _loss);
+    }
+
+    /// <summary>
+    /// Shows this progress on an ML.NET progress channel: the metrics named (the first is the running loss; the others
+    /// come from the trainer's own <c>Checkpoint</c> calls), epochs and batches.
+    /// </summary>
+    public void ShowOn(IProgressChannel channel, params string[] metricNames)
+    {
+        channel.SetHeader(new ProgressHeader(metricNames, ["epochs", "batches"]), entry =>
+        {
+            var p = Read();
+            entry.SetMetric(0, p.Loss);
+            entry.SetProgress(0, p.Epoch, p.Epochs);
+            entry.SetProgress(1, p.Batch, p.BatchesPerEpoch);
+        });
     }
 }
