@@ -9,6 +9,16 @@ namespace Microsoft.ML.Masking.Tests.Pretraining;
 [TestClass]
 public sealed class MaskedAutoencoderPretrainerTests
 {
+    [TestMethod]
+    public void TheOptionsDefaultsAreTheEngineDefaults()
+    {
+        // Both set every masking default, and MaskingSettings.Describe() feeds the checkpoint fingerprint: a default
+        // changed on one side only would silently change what a run with default options does and fingerprints.
+        Assert.AreEqual(new Microsoft.ML.Masking.Pretraining.Engine.MaskingSettings(),
+            new MaskedAutoencoderPretrainer.Options().ToMaskingSettings(),
+            "MaskedAutoencoderPretrainer.Options and MaskingSettings disagree on a default");
+    }
+
     public TestContext TestContext { get; set; } = null!;
 
     private static float[][] Column(IDataView data, string name) => TestData.Vectors(data, name).ToArray();

@@ -12,7 +12,7 @@ internal sealed record MaskingSettings
     public double MaskRatio { get; init; } = 0.75;
 
     /// <summary>Random or adversarial masking.</summary>
-    public MaskingStrategy Masking { get; init; } = MaskingStrategy.Random;
+    public MaskingStrategy Masking { get; init; } = MaskingStrategy.Adversarial;
 
     /// <summary>The share α of the removed patches chosen by the masking network at the end of the ramp, in [0, 1].</summary>
     public double MaxAdversarialShare { get; init; } = 0.5;
