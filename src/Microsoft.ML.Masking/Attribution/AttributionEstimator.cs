@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Attribution.Engine;
 using Microsoft.ML.Masking.Core;
+using Microsoft.ML.Masking.Core.Batching;
 using Microsoft.ML.Masking.Core.Persistence;
 using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Evaluation;
@@ -58,6 +59,7 @@ public sealed class AttributionEstimator : IEstimator<AttributionTransformer>
         int classCount = classifier?.ClassCount ?? CheckScorer(scorer!, (PerturbationAttributionOptions)o, shape);
         if (o.Target.Kind == AttributionTargetKind.FixedClass && o.Target.ClassIndex >= classCount)
             throw new ArgumentOutOfRangeException(nameof(AttributionOptions.Target), o.Target.ClassIndex, $"The target class must lie in [0, {classCount}); the model has {classCount} classes.");
+        var labelOrder = o.Target.Kind == AttributionTargetKind.Label ? CheckLabel(input.Schema, o.Target.LabelColumnName!, classCount, classifier) : null;
         var fill = classifier?.Normalization ?? ((PerturbationAttributionOptions)o).FillNormalizationFor(shape.Channels);
         fill.EnsureChannels(shape.Channels);
         if (o is GradCamOptions cam)
@@ -70,7 +72,7 @@ public sealed class AttributionEstimator : IEstimator<AttributionTransformer>
         var settings = new AttributionTransformer.Settings(
             o.MethodName, JsonSerializer.Serialize(copy, o.GetType(), ModelJson.Options), shape, classCount,
             fill.Mean.ToArray(), fill.StandardDeviation.ToArray(), scorer is not null,
-            segmentColumn, AttributionMethods.RowValueColumn(o), AttributionMethods.IsPixelLevel(o) ? shape.Channels : 1);
+            segmentColumn, AttributionMethods.RowValueColumn(o), AttributionMethods.IsPixelLevel(o) ? shape.Channels : 1, labelOrder);
         return new AttributionTransformer(_env, settings, copy, classifier, scorer);
     }
 
@@ -81,10 +83,22 @@ public sealed class AttributionEstimator : IEstimator<AttributionTransformer>
         SchemaChecks.CheckFloatVector(inputSchema, _options.ImageColumnName);
         if (_options is SegmentAttributionOptions { Segmentation.Kind: SegmentationKind.Column } s)
             SchemaChecks.CheckFloatVector(inputSchema, s.Segmentation.ColumnName);
+        if (_options.Target.Kind == AttributionTargetKind.Label && !inputSchema.TryFindColumn(_options.Target.LabelColumnName!, out _))
+            throw SchemaChecks.NotFound(nameof(inputSchema), _options.Target.LabelColumnName!);
         var outputs = new List<SchemaShape.Column> { SchemaShapeColumns.FloatVector(_options.OutputColumnName) };
         if (AttributionMethods.RowValueColumn(_options) is { } rowValue)
             outputs.Add(SchemaShapeColumns.Float(rowValue));
         return SchemaShapeColumns.Append(inputSchema, outputs);
+    }
+
+    /// <summary>
+    /// Checks the label column of a label target — a key with one value per class, or a 0-based class number — and
+    /// returns the classifier's class of each key when the key values name the classes in another order.
+    /// </summary>
+    private static int[]? CheckLabel(DataViewSchema schema, string labelColumn, int classCount, ImageClassifier? classifier)
+    {
+        BatchInputBinding.Bind(schema, [BatchInputColumn.Label(labelColumn, classCount)], "input");
+        return classifier?.LabelClassOrder(schema, labelColumn, nameof(AttributionOptions.Target));
     }
 
     /// <summary>The layout a scorer transformer reads: the one given, or the square of 1 or 3 channels that fits the image column.</summary>

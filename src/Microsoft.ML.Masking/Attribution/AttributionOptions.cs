@@ -17,7 +17,11 @@ public abstract class AttributionOptions
     /// <summary>Output column of the attribution map (H×W, or C×H×W for pixel-level gradient methods). Default: "Attribution".</summary>
     public string OutputColumnName { get; set; } = "Attribution";
 
-    /// <summary>The class explained. Default: <see cref="AttributionTarget.PredictedClass"/>.</summary>
+    /// <summary>
+    /// The class explained: <see cref="AttributionTarget.PredictedClass"/>, <see cref="AttributionTarget.Label"/> (each row's
+    /// label column, which must then be in the data) or <see cref="AttributionTarget.FixedClass"/>.
+    /// Default: <see cref="AttributionTarget.PredictedClass"/>.
+    /// </summary>
     public AttributionTarget Target { get; set; } = AttributionTarget.PredictedClass;
 
     /// <summary>Rows read per batch (the kernel explains them together). Default: 16.</summary>
@@ -57,6 +61,8 @@ public abstract class AttributionOptions
             throw new ArgumentOutOfRangeException(nameof(Target), Target.Kind, "Unknown target kind.");
         if (Target.Kind == AttributionTargetKind.FixedClass && Target.ClassIndex < 0)
             throw new ArgumentOutOfRangeException(nameof(Target), Target.ClassIndex, "The target class index must be non-negative.");
+        if (Target.Kind == AttributionTargetKind.Label && string.IsNullOrWhiteSpace(Target.LabelColumnName))
+            throw new ArgumentException("A label target needs the label column's name: AttributionTarget.Label(\"Label\").", nameof(Target));
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "must be at least 1");
         if (InternalBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(InternalBatchSize), InternalBatchSize, "must be at least 1");
     }

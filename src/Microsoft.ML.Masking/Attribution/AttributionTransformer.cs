@@ -44,10 +44,12 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
     private readonly Device _device;
 
     /// <summary>What is saved besides the weights and the nested scorer.</summary>
-    /// <remarks>FillMean and FillStandardDeviation are the classifier's normalisation, or a scorer's fill statistics.</remarks>
+    /// <remarks>FillMean and FillStandardDeviation are the classifier's normalisation, or a scorer's fill statistics.
+    /// LabelClassOrder maps a label target's keys (0-based) to the classifier's classes when their names come in another
+    /// order; null when keys are classes by position (absent from models saved before label targets existed).</remarks>
     internal sealed record Settings(
         string Method, string Options, ImageShape ImageShape, int ClassCount, float[] FillMean, float[] FillStandardDeviation,
-        bool HasScorer, string? SegmentColumnName, string? RowValueColumnName, int OutputChannels);
+        bool HasScorer, string? SegmentColumnName, string? RowValueColumnName, int OutputChannels, int[]? LabelClassOrder = null);
 
     /// <summary>What Header.json holds: the settings and, for a TorchSharp model, the one saved form of the classifier.</summary>
     internal sealed record SavedHeader(Settings Settings, ImageClassifierHeader? Classifier);
@@ -102,6 +104,8 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
         var columns = new List<BatchInputColumn> { new(o.ImageColumnName, s.ImageShape.Size) };
         if (s.SegmentColumnName is not null)
             columns.Add(new BatchInputColumn(s.SegmentColumnName, s.ImageShape.Pixels));
+        if (o.Target.Kind == AttributionTargetKind.Label)
+            columns.Add(BatchInputColumn.Label(o.Target.LabelColumnName!, s.ClassCount));
         return columns.ToArray();
     }
 
@@ -158,7 +162,7 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
         var rowIds = new long[rowCount];
         for (int i = 0; i < rowCount; i++)
             rowIds[i] = ContentId(inputs[0].Row(i));
-        var targets = Targets(pixels, rowIds);
+        var targets = Targets(inputs, pixels, rowIds);
         var segments = _method.NeedsSegments ? Segments(inputs, rowCount) : null;
         var result = _method.Attribute(new AttributionBatch(pixels, targets, rowIds, segments));
         if (attribution.IsActive)
@@ -167,11 +171,19 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
             rowValue.CopyFrom(tensor(result.RowValues ?? new float[rowCount]), rowCount);
     }
 
-    private long[] Targets(Tensor pixels, long[] rowIds)
+    private long[] Targets(BatchBuffers inputs, Tensor pixels, long[] rowIds)
     {
         int rows = (int)pixels.shape[0];
         if (_options.Target.Kind == AttributionTargetKind.FixedClass)
             return Enumerable.Repeat((long)_options.Target.ClassIndex, rows).ToArray();
+        if (_options.Target.Kind == AttributionTargetKind.Label)
+        {
+            var labels = inputs[_options.Target.LabelColumnName!].ToClassIndices(rows).data<long>().ToArray();
+            if (_settings.LabelClassOrder is { } order)
+                for (int i = 0; i < rows; i++)
+                    labels[i] = order[labels[i]];
+            return labels;
+        }
         Tensor scores;
         if (_torch is not null)
         {

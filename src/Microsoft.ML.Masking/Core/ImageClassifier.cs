@@ -140,6 +140,35 @@ public sealed class ImageClassifier
     /// <summary>The device to use inside <paramref name="env"/>: <see cref="Device"/>, or the MLContext's choice.</summary>
     internal Device ResolveDevice(IHostEnvironment env) => Device ?? HostDevice.Resolve(env);
 
+    /// <summary>
+    /// The class index (0-based, in score order) of each key of label column <paramref name="labelColumnName"/>, when
+    /// its key values name this classifier's classes in another order; null when the orders agree, when either side has
+    /// no names, or when the column is not a key (then labels are classes by position). Labels meet classes by name,
+    /// never by position alone.
+    /// </summary>
+    /// <param name="schema">The data's schema.</param>
+    /// <param name="labelColumnName">The label column.</param>
+    /// <param name="paramName">The option or parameter the error names.</param>
+    /// <param name="remedy">An extra sentence for the error (e.g. how to skip the check), or null.</param>
+    /// <exception cref="ArgumentException">The label's key values are not this classifier's class names.</exception>
+    internal int[]? LabelClassOrder(DataViewSchema schema, string labelColumnName, string paramName, string? remedy = null)
+    {
+        if (_classNames is not { } classNames)
+            return null;
+        if (schema.GetColumnOrNull(labelColumnName) is not { Type: Microsoft.ML.Data.KeyDataViewType } label || KeyValueAnnotations.Read(label) is not { } labelNames)
+            return null;
+        if (labelNames.SequenceEqual(classNames))
+            return null;
+        var missing = labelNames.Except(classNames).ToArray();
+        if (labelNames.Length != classNames.Length || missing.Length > 0 || classNames.Except(labelNames).Any() || labelNames.Distinct().Count() != labelNames.Length)
+            throw new ArgumentException(
+                $"Column '{labelColumnName}' has key values [{string.Join(", ", labelNames)}] but the classifier's classes are [{string.Join(", ", classNames)}]" +
+                (missing.Length > 0 ? $"; not classes of the classifier: {string.Join(", ", missing)}" : "") +
+                ". Labels are matched to classes by name; comparing them by position would be wrong." + (remedy is null ? "" : " " + remedy),
+                paramName);
+        return labelNames.Select(name => Array.IndexOf(classNames, name)).ToArray();
+    }
+
     /// <summary>What model.zip stores about the classifier besides its weights.</summary>
     /// <exception cref="NotSupportedException">The network is not a <see cref="ResNet"/>, so it could not be rebuilt on load.</exception>
     internal ImageClassifierHeader ToHeader() => new(

@@ -89,20 +89,8 @@ public sealed class MaskingEvaluationCatalog
     /// classes in another order; null when the orders agree or either side has no names (then keys are classes by position).
     /// </summary>
     /// <exception cref="ArgumentException">The label's key values are not the classifier's class names.</exception>
-    private static int[]? LabelMap(DataViewSchema schema, MaskingEvaluationOptions options)
-    {
-        var classNames = options.ClassifierInEffect.ClassNames;
-        if (classNames is null || schema.GetColumnOrNull(options.LabelColumnName) is not { } label || KeyValueAnnotations.Read(label) is not { } labelNames)
-            return null;
-        if (labelNames.SequenceEqual(classNames))
-            return null;
-        if (labelNames.Length != classNames.Count || labelNames.Distinct().Count() != labelNames.Length || labelNames.Except(classNames).Any())
-            throw new ArgumentException(
-                $"Column '{options.LabelColumnName}' has key values [{string.Join(", ", labelNames)}] but the classifier's classes are " +
-                $"[{string.Join(", ", classNames)}]; labels are matched to classes by name, and these names do not match.", "inputSchema");
-        var index = classNames.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i);
-        return labelNames.Select(name => index[name]).ToArray();
-    }
+    private static int[]? LabelMap(DataViewSchema schema, MaskingEvaluationOptions options) =>
+        options.ClassifierInEffect.LabelClassOrder(schema, options.LabelColumnName, "inputSchema");
 
     private static int ClassCount(MaskingEvaluationOptions options) => options.ClassifierInEffect.ClassCount;
 

@@ -71,25 +71,9 @@ public sealed class LayerMaskingEstimator : IEstimator<LayerMaskingTransformer>
     /// whose key values name the classes in another order; null when the order already agrees or cannot be known.
     /// ML.NET's multiclass evaluation compares keys by position, so the outputs must follow the label's order.
     /// </summary>
-    private int[]? ClassOrder(DataViewSchema schema)
-    {
-        if (_options.LabelColumnName is not { } labelName || _classifier.ClassNames is not { } classNames)
-            return null;
-        if (schema.GetColumnOrNull(labelName) is not { Type: KeyDataViewType } label || KeyValueAnnotations.Read(label) is not { } labelNames)
-            return null;
-        if (labelNames.SequenceEqual(classNames))
-            return null;
-        var missing = labelNames.Except(classNames).ToArray();
-        var extra = classNames.Except(labelNames).ToArray();
-        if (labelNames.Length != classNames.Count || missing.Length > 0 || extra.Length > 0 || labelNames.Distinct().Count() != labelNames.Length)
-            throw new ArgumentException(
-                $"Column '{labelName}' has key values [{string.Join(", ", labelNames)}] but the classifier's classes are [{string.Join(", ", classNames)}]" +
-                (missing.Length > 0 ? $"; not classes of the classifier: {string.Join(", ", missing)}" : "") +
-                ". Scores could only be compared with the label by position, which would be wrong. Map the label to the classifier's class names, " +
-                $"or set {nameof(LayerMaskingOptions)}.{nameof(LayerMaskingOptions.LabelColumnName)} = null to skip this check.",
-                nameof(LayerMaskingOptions.LabelColumnName));
-        return labelNames.Select(name => classNames.ToList().IndexOf(name)).ToArray();
-    }
+    private int[]? ClassOrder(DataViewSchema schema) =>
+        _options.LabelColumnName is not { } labelName ? null : _classifier.LabelClassOrder(schema, labelName, nameof(LayerMaskingOptions.LabelColumnName),
+            $"Map the label to the classifier's class names, or set {nameof(LayerMaskingOptions)}.{nameof(LayerMaskingOptions.LabelColumnName)} = null to skip this check.");
 
     /// <summary>
     /// Reads the first batch and runs the checks every batch gets when scored, at Fit, naming the row and, where the
