@@ -56,7 +56,7 @@ public sealed class AttributionEstimator : IEstimator<AttributionTransformer>
         }
         if (o is OcclusionOptions occlusion && (occlusion.Window > shape.Height || occlusion.Window > shape.Width))
             throw new ArgumentOutOfRangeException(nameof(OcclusionOptions.Window), occlusion.Window, $"The occlusion window is larger than the {shape.Height}×{shape.Width} image.");
-        int classCount = classifier?.ClassCount ?? CheckScorer(scorer!, (PerturbationAttributionOptions)o, shape);
+        int classCount = classifier?.RequireClassifierHead("Attribution") ?? CheckScorer(scorer!, (PerturbationAttributionOptions)o, shape);
         if (o.Target.Kind == AttributionTargetKind.FixedClass && o.Target.ClassIndex >= classCount)
             throw new ArgumentOutOfRangeException(nameof(AttributionOptions.Target), o.Target.ClassIndex, $"The target class must lie in [0, {classCount}); the model has {classCount} classes.");
         var labelOrder = o.Target.Kind == AttributionTargetKind.Label ? CheckLabel(input.Schema, o.Target.LabelColumnName!, classCount, classifier) : null;

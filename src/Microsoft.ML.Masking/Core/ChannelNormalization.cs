@@ -1,17 +1,46 @@
+using Microsoft.ML.Masking.Data;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Masking.Core;
 
 /// <summary>
-/// Per-channel normalisation <c>(x − Mean[c]) / StandardDeviation[c]</c>, the input convention of a network.
-/// ExtractPixels applies one offset and scale to every channel, so components that feed a network store this and
-/// apply it themselves. After normalisation 0 is the data set's mean colour ("grey"), and pixel value 0 ("black")
-/// is −Mean/StandardDeviation.
+/// The input convention of a network: <c>(x[c] − Mean[c] − MeanImage[c, y, x]) / StandardDeviation[c]</c> per input
+/// channel, then the channels reordered by <see cref="ChannelOrder"/>. Most networks use only the per-channel part
+/// (torchvision's ImageNet statistics, or statistics measured on the training set); ML.NET's ImageNet ResNet-18
+/// (<c>DnnFeaturizeImage</c>) takes BGR pixels on the 0–255 scale minus a per-pixel mean image
+/// (<see cref="FromMeanImage"/>). ExtractPixels applies one offset and scale to every channel, so components that
+/// feed a network store this and apply it themselves. After normalisation 0 is the mean ("grey":
+/// <see cref="MeanPixels"/> in pixel space), and pixel value 0 ("black") is −(Mean + MeanImage)/StandardDeviation.
 /// </summary>
+/// <remarks>Everything in pixel space (<see cref="Mean"/>, <see cref="StandardDeviation"/>, <see cref="MeanImage"/>)
+/// is in the image column's channel order (RGB for ExtractPixels' default); only the normalised tensor handed to the
+/// network is reordered.</remarks>
 public sealed class ChannelNormalization
 {
+    private readonly float[]? _meanImage;
+    private readonly int[]? _channelOrder;
+
     /// <summary>Creates a normalisation; both lists need one value per channel and every deviation must be positive.</summary>
     public ChannelNormalization(IReadOnlyList<float> mean, IReadOnlyList<float> standardDeviation)
+        : this(mean, standardDeviation, channelOrder: null, meanImage: null, meanImageShape: null)
+    {
+    }
+
+    /// <summary>
+    /// Creates a normalisation with a channel reordering and/or a per-pixel mean image besides the per-channel
+    /// statistics.
+    /// </summary>
+    /// <param name="mean">Per-channel offset, in the image column's channel order (zeros when the mean image holds it all).</param>
+    /// <param name="standardDeviation">Per-channel divisor, in the image column's channel order.</param>
+    /// <param name="channelOrder">Network channel c reads image channel <c>channelOrder[c]</c> (for example [2, 1, 0]: RGB
+    /// pixels to a BGR network); null keeps the order.</param>
+    /// <param name="meanImage">A C×H×W image subtracted from every image (planar, row-major, the image column's channel
+    /// order and pixel scale); null for none.</param>
+    /// <param name="meanImageShape">The mean image's (C, H, W); required with <paramref name="meanImage"/>.</param>
+    /// <exception cref="ArgumentException">A list has the wrong length, a value is not finite, a deviation is not
+    /// positive, the order is not a permutation, or the mean image does not fit its shape (the message says which).</exception>
+    public ChannelNormalization(IReadOnlyList<float> mean, IReadOnlyList<float> standardDeviation,
+        IReadOnlyList<int>? channelOrder, IReadOnlyList<float>? meanImage, ImageShape? meanImageShape)
     {
         ArgumentNullException.ThrowIfNull(mean);
         ArgumentNullException.ThrowIfNull(standardDeviation);
@@ -28,7 +57,51 @@ public sealed class ChannelNormalization
         }
         Mean = mean.ToArray();
         StandardDeviation = standardDeviation.ToArray();
+        if (channelOrder is not null)
+        {
+            if (channelOrder.Count != mean.Count || channelOrder.Order().Select((c, i) => c == i).Any(same => !same))
+                throw new ArgumentException(
+                    $"channelOrder [{string.Join(", ", channelOrder)}] must be a permutation of 0…{mean.Count - 1}, one entry per channel.", nameof(channelOrder));
+            if (channelOrder.Select((c, i) => c != i).Any(moved => moved))
+                _channelOrder = channelOrder.ToArray();
+        }
+        if (meanImage is not null)
+        {
+            if (meanImageShape is not { } shape)
+                throw new ArgumentException("A mean image needs its shape (meanImageShape).", nameof(meanImageShape));
+            if (shape.Channels != mean.Count || shape.Height < 1 || shape.Width < 1 || (long)shape.Channels * shape.Height * shape.Width != meanImage.Count)
+                throw new ArgumentException(
+                    $"The mean image has {meanImage.Count} value(s); a {shape} mean image for {mean.Count} channel(s) needs {(long)mean.Count * shape.Height * shape.Width}.",
+                    nameof(meanImage));
+            if (meanImage.Any(v => !float.IsFinite(v)))
+                throw new ArgumentException("The mean image holds a NaN or infinite value.", nameof(meanImage));
+            _meanImage = meanImage.ToArray();
+            MeanImageShape = shape;
+        }
     }
+
+    /// <summary>
+    /// The preprocessing of a network trained on images minus a per-pixel mean image, such as ML.NET's ImageNet
+    /// ResNet-18 (<c>DnnFeaturizeImage</c>: BGR on the 0–255 scale minus its mean image; see
+    /// <see cref="Models.Onnx.OnnxResNetImporter.ReadMeanImagePreprocessing(string)"/>): no per-channel scaling.
+    /// </summary>
+    /// <param name="meanImage">The mean image, planar C×H×W in the image column's channel order and pixel scale.</param>
+    /// <param name="shape">Its (C, H, W): the images must have the same.</param>
+    /// <param name="channelOrder">Network channel c reads image channel <c>channelOrder[c]</c>; null keeps the order.</param>
+    public static ChannelNormalization FromMeanImage(IReadOnlyList<float> meanImage, ImageShape shape, IReadOnlyList<int>? channelOrder = null)
+    {
+        ArgumentNullException.ThrowIfNull(meanImage);
+        return new(new float[shape.Channels], Enumerable.Repeat(1f, shape.Channels).ToArray(), channelOrder, meanImage, shape);
+    }
+
+    /// <summary>Network channel c reads image channel <c>ChannelOrder[c]</c>; null when the order is kept.</summary>
+    public IReadOnlyList<int>? ChannelOrder => _channelOrder;
+
+    /// <summary>The per-pixel mean image subtracted besides <see cref="Mean"/> (planar C×H×W, image channel order); null for none.</summary>
+    public IReadOnlyList<float>? MeanImage => _meanImage;
+
+    /// <summary>The (C, H, W) of <see cref="MeanImage"/>; null when there is none. Images must have this shape.</summary>
+    public ImageShape? MeanImageShape { get; }
 
     /// <summary>Mean of each channel, in input units.</summary>
     public IReadOnlyList<float> Mean { get; }
@@ -96,24 +169,66 @@ public sealed class ChannelNormalization
             throw new ArgumentException($"The normalization has {Channels} channel(s); the images have {channels}.");
     }
 
-    /// <summary>Normalizes a batch [N, C, H, W] (a new tensor on the batch's device).</summary>
-    public Tensor Apply(Tensor images)
+    /// <summary>Throws unless images [N, C, H, W] fit: the channel count, and the mean image's size when there is one.</summary>
+    private void EnsureFits(Tensor images)
     {
-        ArgumentNullException.ThrowIfNull(images);
         if (images.dim() != 4)
             throw new ArgumentException($"Expected images [N, {Channels}, H, W]; got [{string.Join(", ", images.shape)}].");
         EnsureChannels((int)images.shape[1]);
-        using var scope = NewDisposeScope();
-        return images.sub(Statistic(Mean, images.device)).div_(Statistic(StandardDeviation, images.device)).MoveToOuterDisposeScope();
+        if (MeanImageShape is { } shape && (images.shape[2] != shape.Height || images.shape[3] != shape.Width))
+            throw new ArgumentException(
+                $"The normalization's mean image is {shape.Height}×{shape.Width} (height × width); the images are {images.shape[2]}×{images.shape[3]}.");
     }
 
-    /// <summary>Black (pixel value 0) after normalization, per channel, shaped [1, C, 1, 1].</summary>
+    /// <summary>
+    /// The pixels that normalise to 0 ("grey"): <see cref="Mean"/> plus <see cref="MeanImage"/>, in pixel space and
+    /// the image column's channel order, shaped [1, C, 1, 1] or, with a mean image, [1, C, H, W].
+    /// </summary>
+    public Tensor MeanPixels(Device device)
+    {
+        using var scope = NewDisposeScope();
+        var mean = Statistic(Mean, device);
+        if (_meanImage is not null && MeanImageShape is { } shape)
+            mean = tensor(_meanImage, [1, shape.Channels, shape.Height, shape.Width], device: device).add_(mean);
+        return mean.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The mean pixel value of channel <paramref name="channel"/> (its <see cref="Mean"/> plus the mean image's average).</summary>
+    internal double ChannelPixelMean(int channel)
+    {
+        if (_meanImage is null || MeanImageShape is not { } shape)
+            return Mean[channel];
+        int plane = shape.Height * shape.Width;
+        double sum = 0;
+        for (int i = channel * plane; i < (channel + 1) * plane; i++)
+            sum += _meanImage[i];
+        return Mean[channel] + sum / plane;
+    }
+
+    /// <summary>Normalizes a batch [N, C, H, W] (a new tensor on the batch's device).</summary>
+    /// <remarks>With a mean image the images must have its height and width; with a <see cref="ChannelOrder"/> the
+    /// result's channels are in the network's order.</remarks>
+    public Tensor Apply(Tensor images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        EnsureFits(images);
+        using var scope = NewDisposeScope();
+        return Reorder(images.sub(MeanPixels(images.device)).div_(Statistic(StandardDeviation, images.device))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Black (pixel value 0) after normalization, in the network's channel order, shaped [1, C, 1, 1] or, with a mean
+    /// image, [1, C, H, W].
+    /// </summary>
     public Tensor Black(Device device)
     {
-        // The scope frees the flat tensor behind the view, which would otherwise live until the GC finds it.
+        // The scope frees the flat tensors behind the views, which would otherwise live until the GC finds them.
         using var scope = NewDisposeScope();
-        return tensor(Mean.Zip(StandardDeviation, (m, s) => -m / s).ToArray(), device: device).view(1, -1, 1, 1).MoveToOuterDisposeScope();
+        return Reorder(MeanPixels(device).neg_().div_(Statistic(StandardDeviation, device))).MoveToOuterDisposeScope();
     }
+
+    private Tensor Reorder(Tensor normalized) =>
+        _channelOrder is null ? normalized : normalized.index_select(1, tensor(_channelOrder.Select(c => (long)c).ToArray(), device: normalized.device));
 
     private static Tensor Statistic(IReadOnlyList<float> values, Device device) => tensor(values.ToArray(), device: device).view(1, -1, 1, 1);
 }

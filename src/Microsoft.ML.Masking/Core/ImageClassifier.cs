@@ -29,9 +29,10 @@ public sealed class ImageClassifier
     private readonly string[]? _classNames;
 
     private ImageClassifier(nn.Module<Tensor, Tensor> network, ChannelNormalization normalization, ImageShape imageShape,
-        IReadOnlyList<string>? classNames, Device? device)
+        IReadOnlyList<string>? classNames, Device? device, bool hasClassifierHead = true)
     {
         Network = network;
+        HasClassifierHead = hasClassifierHead;
         Normalization = normalization;
         ImageShape = imageShape;
         Device = device;
@@ -39,11 +40,19 @@ public sealed class ImageClassifier
         _classNames = classNames?.ToArray();
         Check();
         var head = LastLinear(network);
+        FeatureCount = Architecture?.FeatureChannels ?? (head is null ? null : (int?)head.in_features);
+        if (!hasClassifierHead)
+        {
+            if (_classNames is not null)
+                throw new ArgumentException("A network without a classifier head has no classes: give no classNames.", "classNames");
+            if (FeatureCount is null)
+                throw new ArgumentException("A network without a classifier head must be a ResNet or end in a Linear layer, so that its features are known.", "network");
+            return;
+        }
         ClassCount = Architecture?.NumClasses ?? (head is null ? null : (int?)head.out_features) ?? _classNames?.Length ?? throw new ArgumentException(
             "The network does not end in a Linear layer, so its class count is unknown: give classNames.", "classNames");
         if (_classNames is not null && _classNames.Length != ClassCount)
             throw new ArgumentException($"classNames has {_classNames.Length} names but the network has {ClassCount} classes.", "classNames");
-        FeatureCount = Architecture?.FeatureChannels ?? (head is null ? null : (int?)head.in_features);
     }
 
     /// <summary>The network: it takes a batch [N, C, H, W] normalised with <see cref="Normalization"/> and returns [N, classes] logits.</summary>
@@ -58,8 +67,15 @@ public sealed class ImageClassifier
     /// <summary>The class names in score order, or null when none were given (outputs then have no PredictedLabel key column).</summary>
     public IReadOnlyList<string>? ClassNames => _classNames;
 
-    /// <summary>Number of classes (scores per image).</summary>
+    /// <summary>Number of classes (scores per image); 0 when the network has no classifier head (<see cref="HasClassifierHead"/>).</summary>
     public int ClassCount { get; }
+
+    /// <summary>
+    /// False for a backbone without a trained classifier (ML.NET's ImageNet ResNet-18 from <see cref="FromOnnxResNet18"/>):
+    /// <c>LayerMask</c> then writes its pooled features (<see cref="FeatureCount"/> values) as the output column, and
+    /// components that need class scores (the evaluators, attribution) refuse it. <see cref="WithLinearHead"/> adds one.
+    /// </summary>
+    public bool HasClassifierHead { get; }
 
     /// <summary>The device to run on; null means the one the MLContext chooses (its GPU settings, else the CPU).</summary>
     public Device? Device { get; }
@@ -68,7 +84,7 @@ public sealed class ImageClassifier
     public ResNetArchitecture? Architecture { get; }
 
     /// <summary>Width of the penultimate features (what enters the final Linear layer), when known.</summary>
-    internal int? FeatureCount { get; }
+    public int? FeatureCount { get; }
 
     /// <summary>Describes a TorchSharp or TorchVision module (for example <c>torchvision.models.resnet18()</c> with loaded weights).</summary>
     /// <param name="network">The network, used in place. It must be a CNN layer masking supports for <c>LayerMask</c>.</param>
@@ -126,16 +142,85 @@ public sealed class ImageClassifier
         return new ImageClassifier(network, normalization, imageShape, classNames, device);
     }
 
+    /// <summary>
+    /// ML.NET's ImageNet-trained ResNet-18 (NuGet package <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c>, what
+    /// <c>DnnFeaturizeImage</c> runs), imported into a <see cref="ResNet"/> with its own preprocessing: RGB pixels on the
+    /// 0–255 scale as ExtractPixels writes them by default (3×224×224), turned to BGR minus the package's per-pixel mean
+    /// image. It has no classifier head: <c>LayerMask</c> yields its 512 pooled features; add a head trained on them
+    /// with <see cref="WithLinearHead"/>.
+    /// </summary>
+    /// <param name="modelDirectory">The package's <c>DnnImageModels</c> folder (holding <c>ResNet18Onnx/ResNet18.onnx</c> and
+    /// <c>ResNetPrepOnnx/ResNetPreprocess.onnx</c>); null for the one the package copies next to the application.</param>
+    /// <param name="device">Where to run it; null lets the MLContext choose.</param>
+    /// <exception cref="FileNotFoundException">A model file is missing (the message names it and the package).</exception>
+    /// <exception cref="NotSupportedException">A file is not the graph the importer knows (the message names the node).</exception>
+    public static ImageClassifier FromOnnxResNet18(string? modelDirectory = null, Device? device = null)
+    {
+        modelDirectory ??= Path.Combine(AppContext.BaseDirectory, "DnnImageModels");
+        string model = Path.Combine(modelDirectory, "ResNet18Onnx", "ResNet18.onnx");
+        string preprocess = Path.Combine(modelDirectory, "ResNetPrepOnnx", "ResNetPreprocess.onnx");
+        foreach (var file in new[] { model, preprocess })
+            if (!File.Exists(file))
+                throw new FileNotFoundException(
+                    $"'{file}' does not exist. Reference the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 (it copies DnnImageModels next to the application) or pass its folder.", file);
+        var normalization = Models.Onnx.OnnxResNetImporter.ReadMeanImagePreprocessing(preprocess);
+        var network = Models.Onnx.OnnxResNetImporter.ImportResNet(model);
+        return new ImageClassifier(network, normalization, normalization.MeanImageShape!.Value, classNames: null, device, hasClassifierHead: false);
+    }
+
+    /// <summary>
+    /// This backbone with a linear classifier on its pooled features, logits = features · weightsᵀ + biases: for
+    /// example the weights and biases of an ML.NET linear multiclass trainer (LbfgsMaximumEntropy,
+    /// SdcaMaximumEntropy) trained on the features <c>LayerMask</c> writes for a headless classifier. The result is a
+    /// new <see cref="ResNet"/> (this one's weights copied, its <c>fc</c> replaced) that saves into model.zip.
+    /// </summary>
+    /// <param name="weights">One row of <see cref="FeatureCount"/> weights per class, in score order.</param>
+    /// <param name="biases">One bias per class.</param>
+    /// <param name="classNames">The class names in score order; null for none.</param>
+    /// <exception cref="NotSupportedException">The network is not a <see cref="ResNet"/>.</exception>
+    /// <exception cref="ArgumentException">The weights, biases and class names disagree in count or width.</exception>
+    public ImageClassifier WithLinearHead(IReadOnlyList<float[]> weights, IReadOnlyList<float> biases, IReadOnlyList<string>? classNames = null)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(biases);
+        if (Network is not ResNet backbone)
+            throw new NotSupportedException($"A linear head can be put on a Microsoft.ML.Masking.Models.ResNet only; this network is {Network.GetType().FullName}.");
+        int features = backbone.Architecture.FeatureChannels;
+        if (weights.Count == 0 || biases.Count != weights.Count)
+            throw new ArgumentException($"A linear head needs one weight row and one bias per class; got {weights.Count} row(s) and {biases.Count} bias(es).", nameof(biases));
+        if (weights.FirstOrDefault(w => w is null || w.Length != features) is { } bad)
+            throw new ArgumentException($"Each weight row needs {features} values (the network's features); one has {bad?.Length ?? 0}.", nameof(weights));
+        var network = new ResNet(backbone.Architecture with { NumClasses = weights.Count });
+        using (no_grad())
+        {
+            var source = backbone.state_dict();
+            foreach (var (name, parameter) in network.state_dict())
+                if (!name.StartsWith("fc.", StringComparison.Ordinal))
+                    parameter.copy_(source[name]);
+            var fc = network.state_dict();
+            fc["fc.weight"].copy_(tensor(weights.SelectMany(w => w).ToArray(), [weights.Count, features]));
+            fc["fc.bias"].copy_(tensor(biases.ToArray()));
+        }
+        network.eval();
+        return new ImageClassifier(network, Normalization, ImageShape, classNames, Device);
+    }
+
     /// <summary>The same classifier on another device (the network is moved there when a component uses it).</summary>
     public ImageClassifier OnDevice(Device device)
     {
         ArgumentNullException.ThrowIfNull(device);
-        return new ImageClassifier(Network, Normalization, ImageShape, _classNames, device);
+        return new ImageClassifier(Network, Normalization, ImageShape, _classNames, device, HasClassifierHead);
     }
+
+    /// <summary>The class count for <paramref name="component"/>, which needs class scores.</summary>
+    /// <exception cref="ArgumentException">The classifier has no head.</exception>
+    internal int RequireClassifierHead(string component) => HasClassifierHead ? ClassCount : throw new ArgumentException(
+        $"{component} needs class scores, but the classifier has no head (its network yields {FeatureCount} features): " +
+        "train one on the features and add it with ImageClassifier.WithLinearHead.", "Classifier");
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"{(Architecture is null ? Network.GetName() : "ResNet")} on {ImageShape} images, {ClassCount} classes";
+        $"{(Architecture is null ? Network.GetName() : "ResNet")} on {ImageShape} images, " + (HasClassifierHead ? $"{ClassCount} classes" : $"no head, {FeatureCount} features");
 
     /// <summary>The device to use inside <paramref name="env"/>: <see cref="Device"/>, or the MLContext's choice.</summary>
     internal Device ResolveDevice(IHostEnvironment env) => Device ?? HostDevice.Resolve(env);
@@ -175,11 +260,14 @@ public sealed class ImageClassifier
         Architecture ?? throw new NotSupportedException(
             $"Only a Microsoft.ML.Masking.Models.ResNet network can be saved into model.zip; this classifier's network is {Network.GetType().FullName}. " +
             "For torchvision ResNet weights, describe the classifier with ImageClassifier.FromWeights (same parameter names), which can be saved."),
-        ImageShape, Normalization.Mean.ToArray(), Normalization.StandardDeviation.ToArray(), _classNames);
+        ImageShape, Normalization.Mean.ToArray(), Normalization.StandardDeviation.ToArray(), _classNames,
+        Normalization.ChannelOrder?.ToArray(), Normalization.MeanImage?.ToArray(), HasClassifierHead ? null : true);
 
     /// <summary>Rebuilds a classifier from a header and its (already loaded) network.</summary>
     internal static ImageClassifier FromHeader(ImageClassifierHeader header, ResNet network) =>
-        new(network, new ChannelNormalization(header.ChannelMean, header.ChannelStandardDeviation), header.ImageShape, header.ClassNames, device: null);
+        new(network, new ChannelNormalization(header.ChannelMean, header.ChannelStandardDeviation, header.ChannelOrder, header.MeanImage,
+                header.MeanImage is null ? null : header.ImageShape),
+            header.ImageShape, header.ClassNames, device: null, hasClassifierHead: header.NoClassifierHead != true);
 
     private void Check()
     {
@@ -188,6 +276,8 @@ public sealed class ImageClassifier
         if (Normalization.Channels != ImageShape.Channels)
             throw new ArgumentException(
                 $"The normalization has {Normalization.Channels} channel(s) but imageShape {ImageShape} has {ImageShape.Channels}.", "normalization");
+        if (Normalization.MeanImageShape is { } meanShape && meanShape != ImageShape)
+            throw new ArgumentException($"The normalization's mean image is {meanShape} but imageShape is {ImageShape}.", "normalization");
         int? networkChannels = Architecture?.InputChannels ?? (int?)FirstConvolution(Network)?.in_channels;
         if (networkChannels is { } c && c != ImageShape.Channels)
             throw new ArgumentException($"The network takes {c} input channel(s) but imageShape {ImageShape} has {ImageShape.Channels}.", "imageShape");

@@ -29,6 +29,17 @@ internal static class PixelScaleCheck
             if (values.numel() < 2)
                 continue;
             double mean = values.mean().item<double>(), deviation = values.std(unbiased: false).item<double>();
+            if (normalization.MeanImage is not null)
+            {
+                // A mean-image network (ML.NET's ResNet-18) was not trained on normalised inputs of deviation 1, so
+                // only the pixel scale is compared: 0–1 pixels against a mean image on the 0–255 scale.
+                double pixelMax = values.abs().max().item<double>(), meanScale = Math.Abs(normalization.ChannelPixelMean(c));
+                if (pixelMax > 1.5 || meanScale < 10)
+                    continue;
+                return FormattableString.Invariant($"Column '{column}': in the first {rows} row(s), channel {c} holds pixel values up to {pixelMax:G4}, ") +
+                    FormattableString.Invariant($"but the classifier's mean image averages {meanScale:G4} there (0–255 pixels), so its scores will be unreliable. ") +
+                    "Extract the pixels without scaleImage (ExtractPixels' default keeps 0–255).";
+            }
             double normalizedMean = (mean - normalization.Mean[c]) / normalization.StandardDeviation[c];
             double normalizedDeviation = deviation / normalization.StandardDeviation[c];
             bool fits = Math.Abs(normalizedMean) <= MaxAbsMean && normalizedDeviation <= MaxDeviation && (deviation == 0 || normalizedDeviation >= MinDeviation);

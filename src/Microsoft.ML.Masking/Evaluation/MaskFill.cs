@@ -74,7 +74,7 @@ public sealed class MaskFill
     {
         using var scope = NewDisposeScope();
         int channels = (int)pixels.shape[1];
-        var datasetMean = tensor(normalization.Mean.ToArray(), device: pixels.device).view(1, channels, 1, 1);
+        var datasetMean = normalization.MeanPixels(pixels.device);
         var color = _kind switch
         {
             FillKind.Constant => tensor(_color!.Length == 1 ? Enumerable.Repeat(_color[0] * maxPixelValue, channels).ToArray() : _color.Select(c => c * maxPixelValue).ToArray(),

@@ -92,7 +92,7 @@ public sealed class MaskingEvaluationCatalog
     private static int[]? LabelMap(DataViewSchema schema, MaskingEvaluationOptions options) =>
         options.ClassifierInEffect.LabelClassOrder(schema, options.LabelColumnName, "inputSchema");
 
-    private static int ClassCount(MaskingEvaluationOptions options) => options.ClassifierInEffect.ClassCount;
+    private static int ClassCount(MaskingEvaluationOptions options) => options.ClassifierInEffect.RequireClassifierHead("The masking evaluation");
 
     private TResult Run<TResult>(EvaluationDataReader reader, int[]? labelMap, MaskingEvaluationOptions options, string task, string setting,
         Func<IMaskedScorer, IEvaluationEngine<TResult>> createEngine)

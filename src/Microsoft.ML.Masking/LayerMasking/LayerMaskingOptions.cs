@@ -21,7 +21,8 @@ public sealed class LayerMaskingOptions
     /// included, for every method but <see cref="MaskingMethod.Blur"/>, which blurs the whole image. Default: "Mask".</summary>
     public string MaskColumnName { get; set; } = "Mask";
 
-    /// <summary>Output column of class scores (softmax probabilities, or logits when <see cref="OutputLogits"/>). Default: "Score".</summary>
+    /// <summary>Output column of class scores (softmax probabilities, or logits when <see cref="OutputLogits"/>); for a classifier without a head
+    /// (<see cref="ImageClassifier.HasClassifierHead"/> false) its pooled features. Default: "Score".</summary>
     public string ScoreColumnName { get; set; } = "Score";
 
     /// <summary>Optional output column of the penultimate features (what enters the final linear layer). Default: null (not produced).</summary>

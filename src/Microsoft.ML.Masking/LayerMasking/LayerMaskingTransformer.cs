@@ -92,7 +92,8 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
 
     private static BatchOutputColumn[] OutputColumns(Settings s, ImageClassifier c)
     {
-        var outputs = new List<BatchOutputColumn> { BatchOutputColumn.FloatVector(s.ScoreColumnName, c.ClassCount) };
+        // A backbone without a classifier head (ImageClassifier.HasClassifierHead false) writes its pooled features there.
+        var outputs = new List<BatchOutputColumn> { BatchOutputColumn.FloatVector(s.ScoreColumnName, c.HasClassifierHead ? c.ClassCount : c.FeatureCount!.Value) };
         if (s.FeaturesColumnName is not null)
             outputs.Add(BatchOutputColumn.FloatVector(s.FeaturesColumnName, c.FeatureCount
                 ?? throw new ArgumentException($"Column '{s.FeaturesColumnName}': the network has no penultimate features.")));
@@ -135,7 +136,7 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
         var logits = s.ClassOrder is { } order ? result.Logits.index_select(1, tensor(order.Select(i => (long)i).ToArray(), device: _device)) : result.Logits;
         var score = outputs[s.ScoreColumnName];
         if (score.IsActive)
-            score.CopyFrom(s.OutputLogits ? logits : logits.softmax(1), rowCount);
+            score.CopyFrom(!Classifier.HasClassifierHead ? result.Features! : s.OutputLogits ? logits : logits.softmax(1), rowCount);
         if (s.FeaturesColumnName is not null && outputs[s.FeaturesColumnName] is { IsActive: true } features)
             features.CopyFrom(result.Features!, rowCount);
         if (Classifier.ClassNames is not null && outputs[s.PredictedLabelColumnName] is { IsActive: true } predicted)

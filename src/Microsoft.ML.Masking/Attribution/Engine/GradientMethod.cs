@@ -81,7 +81,7 @@ public abstract class GradientMethod : IAttributionMethod
             case AttributionBaseline.Black:
                 return zeros_like(pixels);
             case AttributionBaseline.Mean:
-                return tensor(Classifier.Normalization.Mean.ToArray(), device: pixels.device).view(1, -1, 1, 1).expand_as(pixels).contiguous();
+                return Classifier.Normalization.MeanPixels(pixels.device).expand_as(pixels).contiguous();
             case AttributionBaseline.Uniform:
                 var rows = new Tensor[rowIds.Count];
                 for (int i = 0; i < rows.Length; i++)

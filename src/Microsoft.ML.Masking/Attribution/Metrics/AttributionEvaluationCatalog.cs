@@ -43,7 +43,7 @@ public sealed class AttributionEvaluationCatalog
         SchemaChecks.CheckImageVector(data.Schema, options.ImageColumnName, shape, nameof(data));
         options.Segmentation.Validate(shape.Height, shape.Width);
         options.TopKSegmentation.Validate(shape.Height, shape.Width);
-        var reader = new EvaluationDataReader(data, options.ImageColumnName, options.LabelColumnName, shape, classifier.ClassCount,
+        var reader = new EvaluationDataReader(data, options.ImageColumnName, options.LabelColumnName, shape, classifier.RequireClassifierHead("The attribution evaluation"),
             attributionsColumn: options.AttributionColumnName, objectMasksColumn: options.ObjectMaskColumnName);
         using var engine = new AttributionEvaluationEngine(options, shape, classifier.ResolveDevice(_env));
         foreach (var batch in reader.Batches(options.BatchSize))

@@ -132,7 +132,7 @@ internal sealed class AttributionEvaluationEngine : IDisposable
         var start = baseline switch
         {
             AttributionBaseline.Black => zeros_like(images),
-            AttributionBaseline.Mean => tensor(_classifier.Normalization.Mean.ToArray(), device: images.device).view(1, -1, 1, 1).expand_as(images).contiguous(),
+            AttributionBaseline.Mean => _classifier.Normalization.MeanPixels(images.device).expand_as(images).contiguous(),
             _ => throw new ArgumentException("Completeness needs a deterministic baseline (Black or Mean).", nameof(AttributionEvaluationOptions.CompletenessBaseline)),
         };
         var gap = _classifier.TargetScores(images, target, ScoreKind.Logit).sub(_classifier.TargetScores(start, target, ScoreKind.Logit)).cpu().data<float>().ToArray();

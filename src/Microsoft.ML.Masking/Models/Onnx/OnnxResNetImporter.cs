@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Microsoft.ML.Masking.Core;
 using Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -44,6 +45,82 @@ public static class OnnxResNetImporter
         using (var stream = File.OpenRead(onnxPath))
             model = ModelProto.Parser.ParseFrom(stream);
         return ImportResNet(model, numClasses);
+    }
+
+    /// <summary>
+    /// Reads ML.NET's <c>ResNetPreprocess.onnx</c> (package Microsoft.ML.DnnImageFeaturizer.ResNet18,
+    /// <c>DnnImageModels/ResNetPrepOnnx</c>) into the <see cref="ChannelNormalization"/> it computes: Split the image
+    /// along the channels, Concat them in another order (RGB → BGR), Sub a per-pixel mean image (an initialiser of
+    /// [1, C, H, W] or [C, H, W]). The mean image is returned in the input's channel order, as the normalisation
+    /// keeps everything in pixel space.
+    /// </summary>
+    /// <param name="preprocessOnnxPath">The preprocessing ONNX file.</param>
+    /// <exception cref="NotSupportedException">The graph is not Split → Concat → Sub(mean image), or has other nodes (the message names the node).</exception>
+    public static ChannelNormalization ReadMeanImagePreprocessing(string preprocessOnnxPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(preprocessOnnxPath);
+        if (!File.Exists(preprocessOnnxPath))
+            throw new FileNotFoundException($"ONNX file '{preprocessOnnxPath}' does not exist.", preprocessOnnxPath);
+        ModelProto model;
+        using (var stream = File.OpenRead(preprocessOnnxPath))
+            model = ModelProto.Parser.ParseFrom(stream);
+        return ReadMeanImagePreprocessing(model);
+    }
+
+    /// <summary>Reads an already parsed preprocessing model; see <see cref="ReadMeanImagePreprocessing(string)"/>.</summary>
+    internal static ChannelNormalization ReadMeanImagePreprocessing(ModelProto model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var graph = model.Graph ?? throw new NotSupportedException("The ONNX model has no graph.");
+        var initialisers = graph.Initializer.ToDictionary(t => t.Name);
+        var nodes = graph.Node.ToList();
+        var other = nodes.FirstOrDefault(n => n.OpType is not ("Split" or "Concat" or "Sub"));
+        if (other is not null || nodes.Count != 3 || nodes.Select(n => n.OpType).Distinct().Count() != 3)
+            throw new NotSupportedException(
+                $"A mean-image preprocessing graph has three nodes, Split → Concat → Sub; this one has {nodes.Count}" +
+                (other is null ? "." : $", among them '{other.Name}' ({other.OpType})."));
+        var split = nodes.Single(n => n.OpType == "Split");
+        var concat = nodes.Single(n => n.OpType == "Concat");
+        var sub = nodes.Single(n => n.OpType == "Sub");
+        static long Axis(NodeProto node) => node.Attribute.FirstOrDefault(a => a.Name == "axis")?.I ?? 0;
+        if (Axis(split) != 1 || Axis(concat) != 1)
+            throw new NotSupportedException($"Split '{split.Name}' and Concat '{concat.Name}' must work along the channels (axis 1).");
+        var order = concat.Input.Select(name => split.Output.IndexOf(name)).ToArray();
+        if (order.Length != split.Output.Count || order.Any(i => i < 0))
+            throw new NotSupportedException($"Concat '{concat.Name}' must join exactly the outputs of Split '{split.Name}', in some order.");
+        if (sub.Input.Count != 2 || sub.Input[0] != concat.Output[0] || !initialisers.TryGetValue(sub.Input[1], out var meanProto))
+            throw new NotSupportedException($"Sub '{sub.Name}' must subtract an initialiser (the mean image) from the output of Concat '{concat.Name}'.");
+        var dims = meanProto.Dims.ToArray();
+        if (dims.Length == 4 && dims[0] == 1)
+            dims = dims[1..];
+        if (dims.Length != 3 || dims[0] != order.Length || meanProto.DataType != (int)TensorProto.Types.DataType.Float)
+            throw new NotSupportedException(
+                $"The mean image '{meanProto.Name}' must be float [1, {order.Length}, H, W]; it is type {meanProto.DataType}, [{string.Join(", ", meanProto.Dims)}].");
+        var shape = new Data.ImageShape((int)dims[0], (int)dims[1], (int)dims[2]);
+        var networkOrder = FloatValues(meanProto, shape.Channels * shape.Height * shape.Width, $"mean image '{meanProto.Name}'");
+        // The file's mean image is in the network's (concatenated) order; network channel c is input channel order[c].
+        int plane = shape.Height * shape.Width;
+        var inputOrder = new float[networkOrder.Length];
+        for (int c = 0; c < order.Length; c++)
+            Array.Copy(networkOrder, c * plane, inputOrder, order[c] * plane, plane);
+        return ChannelNormalization.FromMeanImage(inputOrder, shape, order);
+    }
+
+    /// <summary>The float values of an initialiser (raw little-endian bytes or the float list).</summary>
+    private static float[] FloatValues(TensorProto proto, long count, string what)
+    {
+        if (proto.RawData.Length > 0)
+        {
+            if (proto.RawData.Length != count * sizeof(float))
+                throw new NotSupportedException($"The {what} holds {proto.RawData.Length} bytes for {count} floats.");
+            var values = new float[count];
+            // ONNX raw data is little-endian, as is every platform TorchSharp runs on.
+            proto.RawData.Span.CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+            return values;
+        }
+        if (proto.FloatData.Count != count)
+            throw new NotSupportedException($"The {what} holds {proto.FloatData.Count} floats for its shape [{string.Join(", ", proto.Dims)}].");
+        return proto.FloatData.ToArray();
     }
 
     /// <summary>Reads an already parsed ONNX model; see <see cref="ImportResNet(string, int)"/>.</summary>
@@ -328,22 +405,7 @@ public static class OnnxResNetImporter
                 throw Unsupported(node, $"initialiser '{input}' has ONNX data type {proto.DataType}; only float32 is supported");
             _sources[parameter] = $"initialiser '{input}' of node {Describe(node)}";
             long count = proto.Dims.Aggregate(1L, (a, b) => a * b);
-            float[] values;
-            if (proto.RawData.Length > 0)
-            {
-                if (proto.RawData.Length != count * sizeof(float))
-                    throw Unsupported(node, $"initialiser '{input}' holds {proto.RawData.Length} bytes for {count} floats");
-                values = new float[count];
-                // ONNX raw data is little-endian, as is every platform TorchSharp runs on.
-                proto.RawData.Span.CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
-            }
-            else
-            {
-                if (proto.FloatData.Count != count)
-                    throw Unsupported(node, $"initialiser '{input}' holds {proto.FloatData.Count} floats for its shape [{string.Join(", ", proto.Dims)}]");
-                values = proto.FloatData.ToArray();
-            }
-            return tensor(values, proto.Dims.ToArray());
+            return tensor(FloatValues(proto, count, $"initialiser '{input}' of node {Describe(node)}"), proto.Dims.ToArray());
         }
     }
 }
