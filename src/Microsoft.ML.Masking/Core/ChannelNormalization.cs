@@ -189,7 +189,7 @@ public sealed class ChannelNormalization
         using var scope = NewDisposeScope();
         var mean = Statistic(Mean, device);
         if (_meanImage is not null && MeanImageShape is { } shape)
-            mean = tensor(_meanImage, [1, shape.Channels, shape.Height, shape.Width], device: device).add_(mean);
+            mean = tensor(_meanImage, [1, shape.Channels, shape.Height, shape.Width], device: device).PlusInPlace(mean);
         return mean.MoveToOuterDisposeScope();
     }
 

@@ -152,10 +152,15 @@ public sealed class ImageClassifier
     /// <param name="modelDirectory">The package's <c>DnnImageModels</c> folder (holding <c>ResNet18Onnx/ResNet18.onnx</c> and
     /// <c>ResNetPrepOnnx/ResNetPreprocess.onnx</c>); null for the one the package copies next to the application.</param>
     /// <param name="device">Where to run it; null lets the MLContext choose.</param>
+    /// <param name="pixelMaximum">Full intensity in the image column: 255 for ExtractPixels' default (what
+    /// <c>DnnFeaturizeImage</c> takes), 1 for pixels in 0–1 (<c>scaleImage: 1f / 255</c>, or the library's loaders). The
+    /// normalisation rescales them to the network's 0–255 input.</param>
     /// <exception cref="FileNotFoundException">A model file is missing (the message names it and the package).</exception>
     /// <exception cref="NotSupportedException">A file is not the graph the importer knows (the message names the node).</exception>
-    public static ImageClassifier FromOnnxResNet18(string? modelDirectory = null, Device? device = null)
+    public static ImageClassifier FromOnnxResNet18(string? modelDirectory = null, Device? device = null, float pixelMaximum = 255f)
     {
+        if (!(pixelMaximum > 0) || !float.IsFinite(pixelMaximum))
+            throw new ArgumentOutOfRangeException(nameof(pixelMaximum), pixelMaximum, "Full intensity must be finite and positive (255 or 1).");
         modelDirectory ??= Path.Combine(AppContext.BaseDirectory, "DnnImageModels");
         string model = Path.Combine(modelDirectory, "ResNet18Onnx", "ResNet18.onnx");
         string preprocess = Path.Combine(modelDirectory, "ResNetPrepOnnx", "ResNetPreprocess.onnx");
@@ -164,6 +169,14 @@ public sealed class ImageClassifier
                 throw new FileNotFoundException(
                     $"'{file}' does not exist. Reference the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 (it copies DnnImageModels next to the application) or pass its folder.", file);
         var normalization = Models.Onnx.OnnxResNetImporter.ReadMeanImagePreprocessing(preprocess);
+        if (pixelMaximum != 255f)
+        {
+            // x·255/max − M = (x − M·max/255) / (max/255): the same input for pixels on another scale.
+            float scale = pixelMaximum / 255f;
+            var shape = normalization.MeanImageShape!.Value;
+            normalization = new ChannelNormalization(new float[shape.Channels], Enumerable.Repeat(scale, shape.Channels).ToArray(),
+                normalization.ChannelOrder, normalization.MeanImage!.Select(v => v * scale).ToArray(), shape);
+        }
         var network = Models.Onnx.OnnxResNetImporter.ImportResNet(model);
         return new ImageClassifier(network, normalization, normalization.MeanImageShape!.Value, classNames: null, device, hasClassifierHead: false);
     }

@@ -214,6 +214,17 @@ public sealed class OnnxResNet18ClassifierTests
     }
 
     [TestMethod]
+    public void PixelsInZeroToOneGiveTheNetworkTheSameInputAsZeroTo255()
+    {
+        var unit = ImageClassifier.FromOnnxResNet18(pixelMaximum: 1f);
+        using var network = unit.Network;
+        using var scope = NewDisposeScope();
+        var pixels = rand([1, 3, Side, Side], generator: new Generator(3)).mul_(255f).round_();
+        FloatAssert.AreClose(s_classifier.Normalization.Apply(pixels), unit.Normalization.Apply(pixels.div(255f)), 1e-5,
+            "the network's input from 0–1 pixels against the same image on 0–255");
+    }
+
+    [TestMethod]
     public void EvaluatorsRefuseAClassifierWithoutAHead()
     {
         var error = Assert.ThrowsExactly<ArgumentException>(() => s_classifier.RequireClassifierHead("The masking evaluation"));
