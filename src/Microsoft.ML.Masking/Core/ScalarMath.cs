@@ -71,6 +71,12 @@ internal static class ScalarMath
     /// <summary>a ≠ value.</summary>
     public static Tensor NotEqual(this Tensor a, double value) => With(value, s => a.ne(s));
 
+    /// <summary>Every element of <c>a</c> set to <paramref name="value"/>, in place.</summary>
+    public static Tensor FillInPlace(this Tensor a, double value) => With(value, s => a.fill_(s));
+
+    /// <summary><c>a *= value</c>, in place.</summary>
+    public static Tensor TimesInPlace(this Tensor a, double value) => With(value, s => a.mul_(s));
+
     /// <summary>a with <paramref name="value"/> where <paramref name="mask"/> is true, out of place.</summary>
     public static Tensor Fill(this Tensor a, Tensor mask, double value) => With(value, s => a.masked_fill(mask, s));
 

@@ -59,6 +59,12 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
     /// <summary>The architecture this network was built from.</summary>
     public ResNetArchitecture Architecture { get; }
 
+    /// <summary>
+    /// The final linear layer (torchvision's <c>fc</c>): <c>forward(x)</c> is <c>Head.forward(Features(x))</c>, so a
+    /// caller can change the pooled features (e.g. gate channels) before the head, or read the class weights.
+    /// </summary>
+    public Linear Head => fc;
+
     private void RegisterStemAndStages()
     {
         // Registration order is forward order; torchvision names.

@@ -147,6 +147,9 @@ public sealed partial class ResNetTrainer
         /// </summary>
         public CancellationToken CancellationToken { get; set; }
 
+        /// <summary>A shallow copy (the architecture record and data views are shared), for trainers that train ResNets with these options.</summary>
+        internal Options Clone() => (Options)MemberwiseClone();
+
         internal void Validate()
         {
             Require(!string.IsNullOrWhiteSpace(LabelColumnName), nameof(LabelColumnName), "must name a column");

@@ -80,7 +80,8 @@ public sealed partial class ResNetTrainer : IEstimator<ResNetClassificationTrans
             throw new InvalidOperationException(
                 $"Label column '{o.LabelColumnName}' has a key type with {label.ClassCount} value; classification needs at least 2 classes.");
         using var training = TrainingExamples.Read(reader);
-        var validation = o.ValidationSet is null ? null : ReadValidation(o.ValidationSet, training);
+        var validation = o.ValidationSet is null ? null
+            : StreamedExamples.ReadValidation(o.ValidationSet, training, o.ImageColumnName, o.LabelColumnName, nameof(Options.ValidationSet));
 
         var normalization = o.Normalization ?? ChannelNormalization.Measure(training.Images);
         channel.Info($"Channel normalization: mean [{string.Join(", ", normalization.Mean.Select(F))}], " +
@@ -98,23 +99,6 @@ public sealed partial class ResNetTrainer : IEstimator<ResNetClassificationTrans
             o.PredictedLabelColumnName, classNames, normalization.Mean.ToArray(), normalization.StandardDeviation.ToArray(),
             result.Model.Architecture, o.InferenceBatchSize);
         return new ResNetClassificationTransformer(_host, header, result.Model, result.History);
-    }
-
-    /// <summary>Checks the validation set against the training data (image layout, classes, class names) and reads it once.</summary>
-    private StreamedExamples ReadValidation(IDataView validationSet, TrainingExamples training)
-    {
-        var o = _options;
-        var reader = new DataViewBatchReader(validationSet,
-        [
-            BatchInputColumn.Image(o.ImageColumnName, training.Shape, BatchValueRules.Finite),
-            BatchInputColumn.Label(o.LabelColumnName, training.ClassCount, requireKey: true),
-        ], nameof(Options.ValidationSet), "validation set");
-        var names = reader.Binding[o.LabelColumnName].ClassNames;
-        if (training.ClassNames is not null && names is not null && !training.ClassNames.SequenceEqual(names))
-            throw new InvalidOperationException(
-                $"Label column '{o.LabelColumnName}' of the validation set names its classes differently from the training data's " +
-                $"([{string.Join(", ", names)}] vs [{string.Join(", ", training.ClassNames)}]); build both keys with the same MapValueToKey.");
-        return StreamedExamples.Check(reader);
     }
 
     private static string F(float value) => value.ToString("0.####", CultureInfo.InvariantCulture);

@@ -15,6 +15,8 @@ internal static class FreshProcessProgram
             return LayerMaskScoring.Run(maskedModel, maskedImages, masks, maskedOutput);
         if (args is [SavedEmbedding.Command, var embeddingModel, var embeddingImages, var side, var embeddingOutput])
             return SavedEmbedding.Run(embeddingModel, embeddingImages, side, embeddingOutput);
+        if (args is [SavedEmbedding.Command, var vectorModel, var vectorImages, var vectorSide, var vectorOutput, var vectorColumn, var vectorChannels])
+            return SavedEmbedding.Run(vectorModel, vectorImages, vectorSide, vectorOutput, vectorColumn, vectorChannels);
         Console.Error.WriteLine($"usage: dotnet Microsoft.ML.Masking.Tests.dll {SavedModelScoring.Command} MODEL.zip IMAGE_FOLDER OUTPUT.bin");
         return 2;
     }

@@ -48,4 +48,7 @@ internal enum SeedStream : long
     /// pixels: a transformer's kernel does not see row positions).
     /// </summary>
     MaskedAutoencoderMask = 201,
+
+    /// <summary>The seed of a dynamic-mask ensemble's member (member index; member 0 keeps the user seed).</summary>
+    EnsembleMember = 301,
 }

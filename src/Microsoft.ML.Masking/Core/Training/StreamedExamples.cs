@@ -51,6 +51,27 @@ internal sealed class StreamedExamples
         return new StreamedExamples(reader, count, Convert.ToHexString(hash.GetHashAndReset()));
     }
 
+    /// <summary>
+    /// Checks a validation set against the training data (image layout, class count, class names) and reads it once
+    /// (<see cref="Check"/>). <paramref name="optionName"/> is the option that holds it, for messages.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The set differs from the training data or holds a bad value.</exception>
+    public static StreamedExamples ReadValidation(IDataView validationSet, TrainingExamples training, string imageColumn,
+        string labelColumn, string optionName)
+    {
+        var reader = new DataViewBatchReader(validationSet,
+        [
+            BatchInputColumn.Image(imageColumn, training.Shape, BatchValueRules.Finite),
+            BatchInputColumn.Label(labelColumn, training.ClassCount, requireKey: true),
+        ], optionName, "validation set");
+        var names = reader.Binding[labelColumn].ClassNames;
+        if (training.ClassNames is not null && names is not null && !training.ClassNames.SequenceEqual(names))
+            throw new InvalidOperationException(
+                $"Label column '{labelColumn}' of the validation set names its classes differently from the training data's " +
+                $"([{string.Join(", ", names)}] vs [{string.Join(", ", training.ClassNames)}]); build both keys with the same MapValueToKey.");
+        return Check(reader);
+    }
+
     /// <summary>The rows in order, <paramref name="batchSize"/> at a time (buffers reused between batches).</summary>
     public IEnumerable<DataViewBatch> Batches(int batchSize) => Reader.Batches(batchSize);
 }

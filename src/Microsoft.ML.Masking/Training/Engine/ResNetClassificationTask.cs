@@ -30,7 +30,15 @@ internal sealed class ResNetClassificationTask(ResNet model, OptimizerHelper opt
     }
 
     /// <summary>Mean cross-entropy and accuracy on the validation data (no gradients), or null without it.</summary>
-    public Dictionary<string, double>? Validate()
+    public Dictionary<string, double>? Validate() =>
+        ValidateClassifier(model.forward, normalization, validation, imageColumn, labelColumn, inferenceBatchSize, device, checkAlive);
+
+    /// <summary>
+    /// Mean cross-entropy and accuracy of <paramref name="logits"/> (a function of normalised images) on the
+    /// validation data, without gradients; null without validation data. Shared by the classification tasks.
+    /// </summary>
+    internal static Dictionary<string, double>? ValidateClassifier(Func<Tensor, Tensor> logits, ChannelNormalization normalization,
+        StreamedExamples? validation, string imageColumn, string labelColumn, int inferenceBatchSize, Device device, Action checkAlive)
     {
         if (validation is null)
             return null;
@@ -41,10 +49,10 @@ internal sealed class ResNetClassificationTask(ResNet model, OptimizerHelper opt
         {
             checkAlive();
             using var scope = NewDisposeScope();
-            var logits = model.forward(normalization.Apply(batch.Tensor(imageColumn, device)));
+            var scores = logits(normalization.Apply(batch.Tensor(imageColumn, device)));
             var labels = batch.Tensor(labelColumn, device);
-            lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
-            correct += logits.argmax(1).eq(labels).sum().item<long>();
+            lossSum += nn.functional.cross_entropy(scores, labels, reduction: nn.Reduction.Sum).item<float>();
+            correct += scores.argmax(1).eq(labels).sum().item<long>();
         }
         return new Dictionary<string, double>
         {

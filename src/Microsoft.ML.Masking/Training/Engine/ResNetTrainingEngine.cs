@@ -67,7 +67,7 @@ internal sealed class ResNetTrainingEngine
             CheckpointPath = o.CheckpointPath, CheckpointEveryEpochs = o.CheckpointEveryEpochs,
             BestMetric = "accuracy", HigherIsBetter = true, EarlyStoppingPatience = o.EarlyStoppingPatience,
             NumberOfThreads = o.NumberOfThreads, CancellationToken = o.CancellationToken,
-            Fingerprint = Fingerprint(architecture, optimizerSettings, schedule, validation, normalization),
+            Fingerprint = Fingerprint(o, architecture, optimizerSettings, schedule, validation, normalization),
         }, _host, _channel, Progress);
         loop.EpochFinished += report => _epochFinished(ToResNetReport(report));
 
@@ -86,7 +86,7 @@ internal sealed class ResNetTrainingEngine
         _options.CancellationToken.ThrowIfCancellationRequested();
     }
 
-    private static ResNetEpochReport ToResNetReport(EpochReport r) => new()
+    internal static ResNetEpochReport ToResNetReport(EpochReport r) => new()
     {
         Epoch = r.Epoch, TrainingLoss = r.TrainingMetric("loss"), TrainingAccuracy = r.TrainingMetric("accuracy"),
         ValidationLoss = r.ValidationMetric("loss"), ValidationAccuracy = r.ValidationMetric("accuracy"),
@@ -94,10 +94,9 @@ internal sealed class ResNetTrainingEngine
     };
 
     /// <summary>The task's settings that shape the result; the loop adds batches, early stopping and the training data.</summary>
-    private Dictionary<string, string> Fingerprint(ResNetArchitecture architecture, OptimizerSettings optimizer, LearningRateSchedule schedule,
-        StreamedExamples? validation, ChannelNormalization normalization)
+    internal static Dictionary<string, string> Fingerprint(ResNetTrainer.Options o, ResNetArchitecture architecture, OptimizerSettings optimizer,
+        LearningRateSchedule schedule, StreamedExamples? validation, ChannelNormalization normalization)
     {
-        var o = _options;
         string Number(double x) => x.ToString("R", CultureInfo.InvariantCulture);
         string Floats(IEnumerable<float> xs) => string.Join(" ", xs.Select(x => x.ToString("R", CultureInfo.InvariantCulture)));
         return new Dictionary<string, string>
@@ -112,6 +111,6 @@ internal sealed class ResNetTrainingEngine
         };
     }
 
-    private static string DescribeArchitecture(ResNetArchitecture a) =>
+    internal static string DescribeArchitecture(ResNetArchitecture a) =>
         $"ResNet ({a.Block} blocks [{string.Join(",", a.Layers)}], width {a.BaseWidth}, {(a.SmallImageStem ? "small-image" : "ImageNet")} stem)";
 }

@@ -1,0 +1,51 @@
+using Microsoft.ML.Masking.Core;
+using Microsoft.ML.Masking.Core.Training;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Masking.Ensemble.Engine;
+
+/// <summary>
+/// The exact per-channel logit contribution of a global-average-pool + linear head: for pooled features a [N, C]
+/// and class weights W [K, C], channel c contributes a[n, c]·W[k, c] to the logit of class k, and the contributions
+/// of all channels sum to that logit minus the class's bias (no approximation, unlike gradient attributions).
+/// </summary>
+internal static class ChannelImportance
+{
+    /// <summary>Contributions [N, C] of each channel to the logit of <paramref name="classes"/> [N] (int64).</summary>
+    public static Tensor Contributions(Tensor pooledFeatures, Tensor classWeights, Tensor classes)
+    {
+        using var scope = NewDisposeScope();
+        return pooledFeatures.mul(classWeights.index_select(0, classes)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The mean over <paramref name="examples"/> of each channel's contribution to the true class's logit, for
+    /// member <paramref name="member"/> of <paramref name="network"/> as it predicts (its gate applied).
+    /// </summary>
+    public static float[] Measure(EnsembleNetwork network, int member, TrainingExamples examples, ChannelNormalization normalization,
+        int batchSize, Device device, Action checkAlive)
+    {
+        using var noGrad = no_grad();
+        var labels = examples.Labels ?? throw new InvalidOperationException("Channel importance needs labels.");
+        using var sum = zeros(network.Members[member].Architecture.FeatureChannels, ScalarType.Float64, device);
+        for (long start = 0; start < examples.Count; start += batchSize)
+        {
+            checkAlive();
+            using var scope = NewDisposeScope();
+            long count = Math.Min(batchSize, examples.Count - start);
+            var images = normalization.Apply(examples.Images.narrow(0, start, count).to(device));
+            var forward = network.Member(images, member, member > 0 ? network.GateInput(images, member) : null);
+            var contributions = Contributions(forward.GatedFeatures, network.Members[member].Head.weight, labels.narrow(0, start, count).to(device));
+            sum.PlusInPlace(contributions.to_type(ScalarType.Float64).sum(0L));
+        }
+        using var mean = sum.DividedBy(examples.Count).to_type(ScalarType.Float32).cpu();
+        return mean.data<float>().ToArray();
+    }
+
+    /// <summary>The indices (int64) of the <paramref name="share"/> most important channels (at least one), highest first.</summary>
+    public static long[] TopChannels(IReadOnlyList<float> importance, double share)
+    {
+        int k = Math.Max(1, (int)Math.Ceiling(share * importance.Count));
+        return Enumerable.Range(0, importance.Count).OrderByDescending(c => importance[c]).ThenBy(c => c).Take(k).Select(c => (long)c).ToArray();
+    }
+}

@@ -1,0 +1,103 @@
+using Microsoft.ML.Masking.Core;
+using Microsoft.ML.Masking.Ensemble.Engine;
+using Microsoft.ML.Masking.Models;
+using Microsoft.ML.Masking.Tests.TestDoubles;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Masking.Tests.Ensemble;
+
+[TestClass]
+public sealed class EnsembleEngineTests
+{
+    private static readonly ResNetArchitecture Tiny = new() { Layers = [1], BaseWidth = 8, SmallImageStem = true, InputChannels = 3, NumClasses = 4 };
+
+    private static Tensor Images(int count, long seed)
+    {
+        var ml = new MLContext(1);
+        var images = TestData.Vectors(TrainingFixtures.Shapes(ml, count, seed), "Image");
+        return tensor(images.SelectMany(v => v).ToArray(), [count, 3, 16, 16]);
+    }
+
+    [TestMethod]
+    public void ChannelContributionsSumToTheLogitMinusTheBias()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var network = new ResNet(Tiny, seed: 3);
+        network.eval();
+        var x = Images(8, 1);
+        var features = network.Features(x);
+        var logits = network.Head.forward(features);
+        var classes = tensor(new long[] { 0, 1, 2, 3, 3, 2, 1, 0 });
+
+        var contributions = ChannelImportance.Contributions(features, network.Head.weight, classes);
+
+        Assert.AreEqual(8, contributions.shape[1], "one contribution per channel of the last feature map");
+        var expected = logits.gather(1, classes.unsqueeze(1)).squeeze(1) - network.Head.bias!.index_select(0, classes);
+        FloatAssert.AreClose(expected, contributions.sum(1), 1e-5, "GAP + linear: the channels' contributions add up to logit − bias");
+    }
+
+    [TestMethod]
+    public void FreshGatesAreOpenAndTheEnsembleThenEqualsTheUnmaskedMean()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var network = new EnsembleNetwork();
+        network.Add(new ResNet(Tiny, seed: 1), null);
+        network.Add(new ResNet(Tiny, seed: 2), new ChannelGate(8, 16, 8, initialBias: 6, seed: 3));
+        network.Add(new ResNet(Tiny, seed: 4), new ChannelGate(16, 16, 8, initialBias: 6, seed: 5));
+        network.Freeze(CPU);
+        var x = Images(16, 2);
+
+        var forward = network.Forward(x);
+        var scores = OpenSetScores.Compute(forward, [1 / 3f, 1 / 3f, 1 / 3f]);
+
+        float open = 1 / (1 + MathF.Exp(-6));
+        Assert.IsTrue(forward[0].Gate.eq(1).all().item<bool>(), "member 0 is never gated");
+        FloatAssert.AreClose(full_like(forward[1].Gate, open), forward[1].Gate, 1e-6, "a fresh gate is sigmoid(bias) for every input");
+        FloatAssert.AreClose(full_like(forward[2].Gate, open), forward[2].Gate, 1e-6, "a fresh gate is sigmoid(bias) for every input");
+        var unmasked = stack(network.Members.Select(m => m.forward(x).softmax(1)), 0).mean([0]);
+        // 1 − sigmoid(6) ≈ 0.25 % of each gated feature is held back: the ensemble equals the unmasked mean to that order.
+        FloatAssert.AreClose(unmasked, scores.Probabilities, 5e-3, "open gates: the ensemble is the plain mean of the members");
+        FloatAssert.AreClose(full_like(scores.GateClosure, 1 - open), scores.GateClosure, 1e-4, "closure is 1 − the open gate");
+        network.Dispose();
+    }
+
+    [TestMethod]
+    public void DistilledExamplesStayWithinEpsilonAndApproachThePartnersFeatures()
+    {
+        using var scope = NewDisposeScope();
+        using var network = new ResNet(Tiny, seed: 7);
+        network.eval();
+        foreach (var p in network.parameters())
+            p.requires_grad = false;
+        var normalization = ChannelNormalization.Identity(3);
+        var x = Images(12, 3);
+        var labels = new long[] { 0, 0, 1, 1, 2, 2, 3, 3, 0, 1, 2, 3 };
+        using var generator = new Generator(11);
+        var partners = FeatureDistillationAttack.DifferentClassPartners(labels, generator);
+        var targets = x.index_select(0, tensor(partners));
+        var channels = tensor(new long[] { 1, 4, 6 });
+        const double epsilon = 0.05;
+        var attack = new FeatureDistillationAttack(epsilon, 10, 2.5 * epsilon / 10, 0.9, 0, 1);
+
+        var distilled = attack.Run(network, normalization, x, targets, channels);
+
+        for (int k = 0; k < labels.Length; k++)
+            Assert.AreNotEqual(labels[k], labels[partners[k]], $"image {k} is paired with an image of another class");
+        Assert.IsLessThanOrEqualTo(epsilon + 1e-6, (distilled - x).abs().max().item<float>(), "the L∞ budget holds");
+        Assert.IsTrue(distilled.ge(0).all().item<bool>() && distilled.le(1).all().item<bool>(), "pixels stay in range");
+        using var noGrad = no_grad();
+        var targetFeatures = network.Features(targets).index_select(1, channels);
+        double before = FeatureDistillationAttack.Distance(network, normalization, x, channels, targetFeatures).mean().item<float>();
+        double after = FeatureDistillationAttack.Distance(network, normalization, distilled, channels, targetFeatures).mean().item<float>();
+        Assert.IsLessThan(0.9 * before, after, $"the targeted feature distance falls (before {before:G4}, after {after:G4})");
+    }
+
+    [TestMethod]
+    public void TopChannelsTakeTheShareRoundedUpHighestFirst()
+    {
+        CollectionAssert.AreEqual(new long[] { 2, 0 }, ChannelImportance.TopChannels([0.5f, -1f, 2f, 0.1f, 0.2f], 0.3));
+        CollectionAssert.AreEqual(new long[] { 2 }, ChannelImportance.TopChannels([0.5f, -1f, 2f, 0.1f, 0.2f], 0.01));
+    }
+}
