@@ -171,6 +171,43 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
             rowValue.CopyFrom(tensor(result.RowValues ?? new float[rowCount]), rowCount);
     }
 
+    /// <summary>
+    /// For max-sensitivity: the attributions of a batch's rows [rows, channels, H, W] and of <paramref name="samples"/>
+    /// copies of each row with uniform noise in [−<paramref name="radius"/>, <paramref name="radius"/>] added to every
+    /// pixel value [rows × samples, …], all explained for the rows' own targets (as Quantus re-explains for the same
+    /// label). The noise is drawn per (seed, row, sample), the copies are segmented anew, and every copy of a batch goes
+    /// to the method at once (it evaluates them in passes of its internal batch size).
+    /// </summary>
+    internal (Tensor Original, Tensor Perturbed) ExplainPerturbed(BatchBuffers inputs, int rowCount, int samples, double radius, int seed)
+    {
+        var g = _settings.ImageShape;
+        var pixels = inputs[0].ToTensor(rowCount, [g.Channels, g.Height, g.Width]);
+        var rowIds = new long[rowCount];
+        for (int i = 0; i < rowCount; i++)
+            rowIds[i] = ContentId(inputs[0].Row(i));
+        var targets = Targets(inputs, pixels, rowIds);
+        var segments = _method.NeedsSegments ? Segments(inputs, rowCount) : null;
+        var original = Reduce(_method.Attribute(new AttributionBatch(pixels, targets, rowIds, segments)).Attributions);
+        var copies = new Tensor[rowCount * samples];
+        var copyTargets = new long[rowCount * samples];
+        var copyIds = new long[rowCount * samples];
+        var copySegments = segments is null ? null : new SegmentMap[rowCount * samples];
+        for (int i = 0; i < rowCount; i++)
+            for (int k = 0; k < samples; k++)
+            {
+                int c = i * samples + k;
+                using var generator = AttributionSeeds.For(seed, AttributionSeeds.MaxSensitivity, rowIds[i], k);
+                var noise = rand(new long[] { 1, g.Channels, g.Height, g.Width }, generator: generator).mul(2 * radius).sub(radius);
+                copies[c] = pixels.narrow(0, i, 1).add(noise);
+                copyTargets[c] = targets[i];
+                copyIds[c] = unchecked((long)Core.Randomness.SeedMixer.ForRow(seed, AttributionSeeds.MaxSensitivity, rowIds[i], k, 1));
+                if (copySegments is not null)
+                    copySegments[c] = _segmenter!.Segment(copies[c].data<float>().ToArray(), _segmenter.NeedsSegmentColumn ? inputs[1].Row(i) : default, copyIds[c]);
+            }
+        var perturbed = Reduce(_method.Attribute(new AttributionBatch(cat(copies, 0), copyTargets, copyIds, copySegments)).Attributions);
+        return (original, perturbed);
+    }
+
     private long[] Targets(BatchBuffers inputs, Tensor pixels, long[] rowIds)
     {
         int rows = (int)pixels.shape[0];

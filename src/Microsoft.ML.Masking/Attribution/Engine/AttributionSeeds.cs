@@ -15,6 +15,10 @@ internal static class AttributionSeeds
     public const SeedStream RemovalNoise = SeedStream.RemovalNoise;
     public const SeedStream Evaluation = SeedStream.AttributionEvaluation;
     public const SeedStream Randomization = SeedStream.AttributionRandomization;
+    public const SeedStream FaithfulnessCorrelation = SeedStream.FaithfulnessCorrelation;
+    public const SeedStream RemovalLinearity = SeedStream.RemovalLinearity;
+    public const SeedStream Infidelity = SeedStream.Infidelity;
+    public const SeedStream MaxSensitivity = SeedStream.MaxSensitivity;
 
     /// <summary>A generator for (seed, stream, row, index): the same draws whatever batch the row is in.</summary>
     public static Generator For(int seed, SeedStream stream, long row, long index = 0, Device? device = null) =>

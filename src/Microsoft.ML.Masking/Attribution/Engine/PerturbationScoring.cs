@@ -27,6 +27,17 @@ internal static class PerturbationScoring
         return scores;
     }
 
+    /// <summary>Every point's whole score vector, [pointCount × classes] row-major (see <see cref="Score"/>).</summary>
+    public static float[] Vectors(IPerturbationScorer scorer, AttributionBatch batch, int pointCount, Func<int, int> rowOf,
+        Action<int, Span<float>> writeKeep, int internalBatchSize, int seed)
+    {
+        int classes = scorer.ClassCount;
+        var vectors = new float[pointCount * classes];
+        Run(scorer, batch, pointCount, rowOf, writeKeep, internalBatchSize, seed, (first, length, all, _) =>
+            all.to(ScalarType.Float32).cpu().data<float>().ToArray().CopyTo(vectors, first * classes));
+        return vectors;
+    }
+
     /// <summary>The top class of every point (see <see cref="Score"/>).</summary>
     public static long[] Predict(IPerturbationScorer scorer, AttributionBatch batch, int pointCount, Func<int, int> rowOf,
         Action<int, Span<float>> writeKeep, int internalBatchSize, int seed)

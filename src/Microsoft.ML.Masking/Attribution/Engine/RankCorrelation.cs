@@ -1,20 +1,28 @@
 namespace Microsoft.ML.Masking.Attribution.Engine;
 
-/// <summary>Spearman's rank correlation (average ranks for ties), for the randomisation checks.</summary>
+/// <summary>Spearman's rank correlation (average ranks for ties), for the randomisation checks, and Pearson's, for faithfulness correlation.</summary>
 public static class RankCorrelation
 {
     /// <summary>Spearman's ρ of <paramref name="a"/> and <paramref name="b"/>; NaN when either is constant.</summary>
     public static double Spearman(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         if (a.Length != b.Length) throw new ArgumentException("Both series need the same length.");
-        var ra = Ranks(a);
-        var rb = Ranks(b);
-        double ma = ra.Average(), mb = rb.Average(), sab = 0, saa = 0, sbb = 0;
-        for (int i = 0; i < ra.Length; i++)
+        return Pearson(Ranks(a), Ranks(b));
+    }
+
+    /// <summary>Pearson's correlation of <paramref name="a"/> and <paramref name="b"/>; NaN when either is constant.</summary>
+    public static double Pearson(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        if (a.Length != b.Length) throw new ArgumentException("Both series need the same length.");
+        double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+        for (int i = 0; i < a.Length; i++) { ma += a[i]; mb += b[i]; }
+        ma /= a.Length;
+        mb /= b.Length;
+        for (int i = 0; i < a.Length; i++)
         {
-            sab += (ra[i] - ma) * (rb[i] - mb);
-            saa += (ra[i] - ma) * (ra[i] - ma);
-            sbb += (rb[i] - mb) * (rb[i] - mb);
+            sab += (a[i] - ma) * (b[i] - mb);
+            saa += (a[i] - ma) * (a[i] - ma);
+            sbb += (b[i] - mb) * (b[i] - mb);
         }
         return saa > 0 && sbb > 0 ? sab / Math.Sqrt(saa * sbb) : double.NaN;
     }

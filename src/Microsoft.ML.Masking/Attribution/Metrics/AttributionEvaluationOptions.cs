@@ -1,6 +1,7 @@
 using Microsoft.ML.Masking.Attribution.Engine;
 using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.Core.Segmentation;
+using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Evaluation;
 using Microsoft.ML.Masking.LayerMasking;
 
@@ -54,6 +55,42 @@ public sealed class AttributionEvaluationOptions
     /// </summary>
     public AttributionBaseline? CompletenessBaseline { get; set; }
 
+    /// <summary>
+    /// Faithfulness correlation (Bhatt et al. 2020, as Quantus defines it): per row, this many runs each remove a random
+    /// subset of <see cref="FaithfulnessCorrelationSubsetSize"/> pixels (by every removal method) and Pearson's ρ is taken
+    /// between the attribution summed over the subset and the drop of the target's logit. 0 skips it. Default: 0 (Quantus: 100).
+    /// </summary>
+    public int FaithfulnessCorrelationRuns { get; set; }
+
+    /// <summary>Pixels removed per faithfulness-correlation run; fewer than the image's pixels. Default: 224 (Quantus's).</summary>
+    public int FaithfulnessCorrelationSubsetSize { get; set; } = 224;
+
+    /// <summary>
+    /// Linearity of removal (the layer-masking paper's linearity experiment): per row, this many random on/off patterns
+    /// of the <see cref="TopKSegmentation"/> segments (each kept with probability ½) are scored by every removal
+    /// method, a least-squares linear model of the target's logit in the segment indicators is fitted on the first
+    /// three quarters and its R² measured on the last quarter (the logit, because the softmax would bend even a linear
+    /// model; a linear model under a constant fill scores exactly 1). It depends on the model and the removal, not on the
+    /// attribution: LIME's surrogate can only be as good as it. 0 skips it. Default: 0.
+    /// </summary>
+    public int LinearitySamples { get; set; }
+
+    /// <summary>
+    /// Infidelity (Yeh et al. 2019, Captum's <c>infidelity</c>): per row, this many perturbations I ~ N(0, σ²) of every
+    /// pixel value, and the mean of (Iᵀφ − (f(x) − f(x − I)))² on the target's logit, φ the H×W attribution applied to
+    /// the channel sum of I. 0 skips it. Default: 0 (Captum: 10).
+    /// </summary>
+    public int InfidelitySamples { get; set; }
+
+    /// <summary>σ of infidelity's perturbations, in pixel units. Default: 0.05.</summary>
+    public double InfidelityNoise { get; set; } = 0.05;
+
+    /// <summary>
+    /// Scale each row's attribution by the β that minimises its infidelity first (Captum's <c>normalize=True</c>), so only
+    /// the attribution's direction is judged. Default: false (Captum's default).
+    /// </summary>
+    public bool InfidelityNormalize { get; set; }
+
     /// <summary>Images per forward pass. Default: 64.</summary>
     public int BatchSize { get; set; } = 64;
 
@@ -82,5 +119,25 @@ public sealed class AttributionEvaluationOptions
         if (Segmentation.Kind == SegmentationKind.Column || TopKSegmentation.Kind == SegmentationKind.Column)
             throw new ArgumentException("The evaluation segments images itself: use patches or superpixels.", nameof(Segmentation));
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "must be at least 1");
+        if (FaithfulnessCorrelationRuns < 0)
+            throw new ArgumentOutOfRangeException(nameof(FaithfulnessCorrelationRuns), FaithfulnessCorrelationRuns, "must be 0 (skip) or more");
+        if (FaithfulnessCorrelationRuns == 1)
+            throw new ArgumentOutOfRangeException(nameof(FaithfulnessCorrelationRuns), FaithfulnessCorrelationRuns, "a correlation needs at least two runs");
+        if (FaithfulnessCorrelationSubsetSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(FaithfulnessCorrelationSubsetSize), FaithfulnessCorrelationSubsetSize, "must be at least 1");
+        if (LinearitySamples is < 0 or (> 0 and < 8))
+            throw new ArgumentOutOfRangeException(nameof(LinearitySamples), LinearitySamples, "must be 0 (skip) or at least 8 (a quarter of them are held out)");
+        if (InfidelitySamples < 0)
+            throw new ArgumentOutOfRangeException(nameof(InfidelitySamples), InfidelitySamples, "must be 0 (skip) or more");
+        if (!(InfidelityNoise > 0) || !double.IsFinite(InfidelityNoise))
+            throw new ArgumentOutOfRangeException(nameof(InfidelityNoise), InfidelityNoise, "must be finite and positive");
+    }
+
+    /// <summary>Checks the settings that depend on the image size.</summary>
+    internal void Validate(ImageShape shape)
+    {
+        if (FaithfulnessCorrelationRuns > 0 && FaithfulnessCorrelationSubsetSize >= shape.Pixels)
+            throw new ArgumentOutOfRangeException(nameof(FaithfulnessCorrelationSubsetSize), FaithfulnessCorrelationSubsetSize,
+                $"Faithfulness correlation removes fewer pixels than the {shape.Height}×{shape.Width} image has ({shape.Pixels}).");
     }
 }

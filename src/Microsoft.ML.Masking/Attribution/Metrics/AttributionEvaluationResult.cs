@@ -6,7 +6,7 @@ namespace Microsoft.ML.Masking.Attribution.Metrics;
 public sealed class AttributionEvaluationResult
 {
     internal AttributionEvaluationResult(long rows, double cleanAccuracy, IReadOnlyList<FaithfulnessResult> faithfulness,
-        MetricValue? pointingGame, MetricValue? relevanceMass, MetricValue? relevanceRank, MetricValue? completeness)
+        MetricValue? pointingGame, MetricValue? relevanceMass, MetricValue? relevanceRank, MetricValue? completeness, MetricValue? infidelity)
     {
         Rows = rows;
         CleanAccuracy = cleanAccuracy;
@@ -15,6 +15,7 @@ public sealed class AttributionEvaluationResult
         RelevanceMass = relevanceMass;
         RelevanceRank = relevanceRank;
         Completeness = completeness;
+        Infidelity = infidelity;
     }
 
     /// <summary>Rows evaluated.</summary>
@@ -41,6 +42,12 @@ public sealed class AttributionEvaluationResult
     /// <summary>Completeness, |Σ attribution − (f(x) − f(b))| / |f(x) − f(b)| (mean and max; null when not asked for).</summary>
     public MetricValue? Completeness { get; }
 
+    /// <summary>
+    /// Infidelity, E[(Iᵀφ − (f(x) − f(x − I)))²] on the target's logit under Gaussian input perturbations I (lower is
+    /// better; null unless <see cref="AttributionEvaluationOptions.InfidelitySamples"/> is set).
+    /// </summary>
+    public MetricValue? Infidelity { get; }
+
     /// <summary>The metrics as JSON (invariant culture, NaN written as null).</summary>
     public JsonObject ToJson()
     {
@@ -57,6 +64,14 @@ public sealed class AttributionEvaluationResult
                     ["fractions"] = new JsonArray(c.Fractions.Select(Number).ToArray()),
                     ["mean_scores"] = new JsonArray(c.MeanScores.Select(Number).ToArray()),
                 };
+            entry["consistency"] = new JsonObject
+            {
+                ["c"] = Metric(f.Consistency.Consistency),
+                ["kept_fraction"] = Metric(f.Consistency.KeptFraction),
+                ["score_gap"] = Metric(f.Consistency.ScoreGap),
+            };
+            if (f.FaithfulnessCorrelation is not null) entry["faithfulness_correlation"] = Metric(f.FaithfulnessCorrelation);
+            if (f.RemovalLinearity is not null) entry["removal_linearity_r2"] = Metric(f.RemovalLinearity);
             entry["top_k_ablation_accuracy"] = new JsonObject(f.TopKAblationAccuracy.Select(p => KeyValuePair.Create(p.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), (JsonNode?)Metric(p.Value))));
             faithfulness[f.Removal] = entry;
         }
@@ -65,6 +80,7 @@ public sealed class AttributionEvaluationResult
         if (RelevanceMass is not null) json["relevance_mass"] = Metric(RelevanceMass);
         if (RelevanceRank is not null) json["relevance_rank"] = Metric(RelevanceRank);
         if (Completeness is not null) json["completeness_relative_delta"] = Metric(Completeness);
+        if (Infidelity is not null) json["infidelity"] = Metric(Infidelity);
         return json;
     }
 }

@@ -43,6 +43,18 @@ internal enum SeedStream : long
     /// <summary>Re-initialisation of the layers in the cascading randomisation check.</summary>
     AttributionRandomization = 109,
 
+    /// <summary>The random pixel subsets of faithfulness correlation (row, run).</summary>
+    FaithfulnessCorrelation = 110,
+
+    /// <summary>The segment on/off patterns of the linearity-of-removal check (row).</summary>
+    RemovalLinearity = 111,
+
+    /// <summary>The Gaussian input perturbations of infidelity (row).</summary>
+    Infidelity = 112,
+
+    /// <summary>The uniform input noise of max-sensitivity (row, sample).</summary>
+    MaxSensitivity = 113,
+
     /// <summary>
     /// The masks a pre-trained masked autoencoder draws for its reconstruction and diagnostics (hash of the row's
     /// pixels: a transformer's kernel does not see row positions).
