@@ -31,7 +31,8 @@ public sealed class AttributionEstimator : IEstimator<AttributionTransformer>
         if (options is GradCamOptions cam && !GradCam.Layers(options.Network!).Contains(cam.LayerName))
             throw new ArgumentException(
                 $"The network has no layer '{cam.LayerName}' that Grad-CAM can read; candidates: {string.Join(", ", GradCam.Layers(options.Network!))}.", nameof(GradCamOptions.LayerName));
-        if (options is PerturbationAttributionOptions { Scorer: null } p && p.RemovalInEffect == LayerMasking.MaskingMethod.LayerMasking)
+        if (options is PerturbationAttributionOptions { Scorer: null } p && p.RemovalInEffect == LayerMasking.MaskingMethod.LayerMasking
+            || options is GradientAttributionOptions { KeepMaskColumnName: not null })
             using (LayerMaskedNetwork.Create(options.Network!)) { } // names the module layer masking cannot handle
     }
 
@@ -54,6 +55,8 @@ public sealed class AttributionEstimator : IEstimator<AttributionTransformer>
                 segmentColumn = s.Segmentation.ColumnName;
             }
         }
+        if (o is GradientAttributionOptions { KeepMaskColumnName: { } keepColumn })
+            SchemaChecks.CheckPixelVector(input.Schema, keepColumn, shape, nameof(input));
         if (o is OcclusionOptions occlusion && (occlusion.Window > shape.Height || occlusion.Window > shape.Width))
             throw new ArgumentOutOfRangeException(nameof(OcclusionOptions.Window), occlusion.Window, $"The occlusion window is larger than the {shape.Height}×{shape.Width} image.");
         int classCount = classifier?.RequireClassifierHead("Attribution") ?? CheckScorer(scorer!, (PerturbationAttributionOptions)o, shape);
@@ -83,6 +86,8 @@ public sealed class AttributionEstimator : IEstimator<AttributionTransformer>
         SchemaChecks.CheckFloatVector(inputSchema, _options.ImageColumnName);
         if (_options is SegmentAttributionOptions { Segmentation.Kind: SegmentationKind.Column } s)
             SchemaChecks.CheckFloatVector(inputSchema, s.Segmentation.ColumnName);
+        if (_options is GradientAttributionOptions { KeepMaskColumnName: { } keepColumn })
+            SchemaChecks.CheckFloatVector(inputSchema, keepColumn);
         if (_options.Target.Kind == AttributionTargetKind.Label && !inputSchema.TryFindColumn(_options.Target.LabelColumnName!, out _))
             throw SchemaChecks.NotFound(nameof(inputSchema), _options.Target.LabelColumnName!);
         var outputs = new List<SchemaShape.Column> { SchemaShapeColumns.FloatVector(_options.OutputColumnName) };

@@ -67,7 +67,7 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
             var network = classifier.Network;
             network.to(_device);
             network.eval();
-            _torch = new TorchClassifier(network, normalization, _device);
+            _torch = new TorchClassifier(network, normalization, _device, layerMasking: KeepColumn(options) is not null);
         }
         _scorerModel = scorer;
         if (options is PerturbationAttributionOptions p)
@@ -106,8 +106,17 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
             columns.Add(new BatchInputColumn(s.SegmentColumnName, s.ImageShape.Pixels));
         if (o.Target.Kind == AttributionTargetKind.Label)
             columns.Add(BatchInputColumn.Label(o.Target.LabelColumnName!, s.ClassCount));
+        if (KeepColumn(o) is { } keep)
+            columns.Add(BatchInputColumn.PerPixel(keep, "keep-mask values", BatchValueRules.Binary, s.ImageShape));
         return columns.ToArray();
     }
+
+    /// <summary>The keep-mask column of layer-masked gradients, or null.</summary>
+    private static string? KeepColumn(AttributionOptions o) => (o as GradientAttributionOptions)?.KeepMaskColumnName;
+
+    /// <summary>The batch's keep-masks [rows, H, W], or null without a keep-mask column.</summary>
+    private Tensor? Keep(BatchBuffers inputs, int rowCount) =>
+        KeepColumn(_options) is { } column ? inputs[column].ToTensor(rowCount, [_settings.ImageShape.Height, _settings.ImageShape.Width]) : null;
 
     private static BatchOutputColumn[] OutputColumns(Settings s, AttributionOptions o)
     {
@@ -162,9 +171,10 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
         var rowIds = new long[rowCount];
         for (int i = 0; i < rowCount; i++)
             rowIds[i] = ContentId(inputs[0].Row(i));
-        var targets = Targets(inputs, pixels, rowIds);
+        var keep = Keep(inputs, rowCount);
+        var targets = Targets(inputs, pixels, keep);
         var segments = _method.NeedsSegments ? Segments(inputs, rowCount) : null;
-        var result = _method.Attribute(new AttributionBatch(pixels, targets, rowIds, segments));
+        var result = _method.Attribute(new AttributionBatch(pixels, targets, rowIds, segments, keep));
         if (attribution.IsActive)
             attribution.CopyFrom(Reduce(result.Attributions), rowCount);
         if (rowValue is { IsActive: true })
@@ -185,9 +195,10 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
         var rowIds = new long[rowCount];
         for (int i = 0; i < rowCount; i++)
             rowIds[i] = ContentId(inputs[0].Row(i));
-        var targets = Targets(inputs, pixels, rowIds);
+        var keep = Keep(inputs, rowCount);
+        var targets = Targets(inputs, pixels, keep);
         var segments = _method.NeedsSegments ? Segments(inputs, rowCount) : null;
-        var original = Reduce(_method.Attribute(new AttributionBatch(pixels, targets, rowIds, segments)).Attributions);
+        var original = Reduce(_method.Attribute(new AttributionBatch(pixels, targets, rowIds, segments, keep)).Attributions);
         var copies = new Tensor[rowCount * samples];
         var copyTargets = new long[rowCount * samples];
         var copyIds = new long[rowCount * samples];
@@ -197,18 +208,18 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
             {
                 int c = i * samples + k;
                 using var generator = AttributionSeeds.For(seed, AttributionSeeds.MaxSensitivity, rowIds[i], k);
-                var noise = rand(new long[] { 1, g.Channels, g.Height, g.Width }, generator: generator).mul(2 * radius).sub(radius);
-                copies[c] = pixels.narrow(0, i, 1).add(noise);
+                var noise = rand(new long[] { 1, g.Channels, g.Height, g.Width }, generator: generator).Times(2 * radius).Plus(-radius);
+                copies[c] = pixels.narrow(0, i, 1).Plus(noise);
                 copyTargets[c] = targets[i];
                 copyIds[c] = unchecked((long)Core.Randomness.SeedMixer.ForRow(seed, AttributionSeeds.MaxSensitivity, rowIds[i], k, 1));
                 if (copySegments is not null)
                     copySegments[c] = _segmenter!.Segment(copies[c].data<float>().ToArray(), _segmenter.NeedsSegmentColumn ? inputs[1].Row(i) : default, copyIds[c]);
             }
-        var perturbed = Reduce(_method.Attribute(new AttributionBatch(cat(copies, 0), copyTargets, copyIds, copySegments)).Attributions);
+        var perturbed = Reduce(_method.Attribute(new AttributionBatch(cat(copies, 0), copyTargets, copyIds, copySegments, keep?.repeat_interleave(samples, 0))).Attributions);
         return (original, perturbed);
     }
 
-    private long[] Targets(BatchBuffers inputs, Tensor pixels, long[] rowIds)
+    private long[] Targets(BatchBuffers inputs, Tensor pixels, Tensor? keep)
     {
         int rows = (int)pixels.shape[0];
         if (_options.Target.Kind == AttributionTargetKind.FixedClass)
@@ -228,7 +239,8 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
             for (int first = 0; first < rows; first += _options.InternalBatchSize)
             {
                 int length = Math.Min(_options.InternalBatchSize, rows - first);
-                scores.narrow(0, first, length).copy_(_torch.Scores(pixels.narrow(0, first, length).to(_device), ScoreKind.Logit).cpu());
+                scores.narrow(0, first, length).copy_(_torch.Scores(pixels.narrow(0, first, length).to(_device), ScoreKind.Logit,
+                    keep?.narrow(0, first, length).to(_device)).cpu());
             }
         }
         else

@@ -14,6 +14,15 @@ public abstract class GradientAttributionOptions : AttributionOptions
     /// <summary>Wraps the method in a NoiseTunnel (SmoothGrad, SmoothGrad², VarGrad). Default: null (no noise).</summary>
     public NoiseTunnelOptions? NoiseTunnel { get; set; }
 
+    /// <summary>
+    /// A keep-mask column (H×W floats, 1 kept, 0 removed; e.g. from <c>mlContext.Transforms.BoxMask</c>): gradients are
+    /// then taken through the layer-masked network, so the gradient of the kept pixels is taken without the removed
+    /// ones — removed pixels get zero attribution and their values do not reach the kept pixels' attributions — and the
+    /// predicted class is that of the kept pixels. The network must be one layer masking supports; not for Grad-CAM.
+    /// Default: null (the plain network).
+    /// </summary>
+    public string? KeepMaskColumnName { get; set; }
+
     internal override void Validate()
     {
         base.Validate();
@@ -22,6 +31,10 @@ public abstract class GradientAttributionOptions : AttributionOptions
         if (!Enum.IsDefined(Output)) throw new ArgumentOutOfRangeException(nameof(Output), Output, "Unknown output.");
         if (!Enum.IsDefined(ChannelReduction)) throw new ArgumentOutOfRangeException(nameof(ChannelReduction), ChannelReduction, "Unknown reduction.");
         NoiseTunnel?.Validate();
+        if (KeepMaskColumnName is not null && string.IsNullOrWhiteSpace(KeepMaskColumnName))
+            throw new ArgumentException("The keep-mask column name is blank; set a column or null.", nameof(KeepMaskColumnName));
+        if (KeepMaskColumnName is not null && this is GradCamOptions)
+            throw new ArgumentException("Grad-CAM reads a layer of the plain network; it does not take a keep-mask column.", nameof(KeepMaskColumnName));
     }
 }
 

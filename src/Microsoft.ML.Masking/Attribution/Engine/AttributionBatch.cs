@@ -17,7 +17,9 @@ public sealed class AttributionBatch
     /// <param name="rowIds">A stable id per row (its position in the data): the seed of every random draw for that row, so
     /// results do not depend on how rows are grouped into batches.</param>
     /// <param name="segments">One segmentation per row, for the methods that remove segments (LIME, KernelSHAP, ablation); else null.</param>
-    public AttributionBatch(Tensor pixels, IReadOnlyList<long> targets, IReadOnlyList<long> rowIds, IReadOnlyList<SegmentMap>? segments = null)
+    /// <param name="keep">For the gradient methods of a layer-masked <see cref="TorchClassifier"/>: a keep-mask per row,
+    /// [rows, height, width] (1 kept, 0 removed); gradients are then taken through the layer-masked network. Else null.</param>
+    public AttributionBatch(Tensor pixels, IReadOnlyList<long> targets, IReadOnlyList<long> rowIds, IReadOnlyList<SegmentMap>? segments = null, Tensor? keep = null)
     {
         ArgumentNullException.ThrowIfNull(pixels);
         ArgumentNullException.ThrowIfNull(targets);
@@ -31,7 +33,10 @@ public sealed class AttributionBatch
             throw new ArgumentException($"The batch has {rows} rows but {segments.Count} segmentations.", nameof(segments));
         if (segments is not null && segments.Any(s => s.Height != pixels.shape[2] || s.Width != pixels.shape[3]))
             throw new ArgumentException($"Every segmentation must cover the {pixels.shape[2]}×{pixels.shape[3]} image.", nameof(segments));
+        if (keep is not null && (keep.dim() != 3 || keep.shape[0] != rows || keep.shape[1] != pixels.shape[2] || keep.shape[2] != pixels.shape[3]))
+            throw new ArgumentException($"The keep-mask must be [rows, height, width] = [{rows}, {pixels.shape[2]}, {pixels.shape[3]}]; got [{string.Join(", ", keep.shape)}].", nameof(keep));
         Pixels = pixels;
+        Keep = keep;
         Targets = targets.ToArray();
         RowIds = rowIds.ToArray();
         Segments = segments?.ToArray();
@@ -39,6 +44,9 @@ public sealed class AttributionBatch
 
     /// <summary>[rows, channels, height, width] in pixel space.</summary>
     public Tensor Pixels { get; }
+
+    /// <summary>A keep-mask per row [rows, H, W] for gradients through a layer-masked network, or null.</summary>
+    public Tensor? Keep { get; }
 
     /// <summary>The class explained for each row.</summary>
     public IReadOnlyList<long> Targets { get; }

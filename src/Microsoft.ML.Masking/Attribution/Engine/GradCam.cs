@@ -60,6 +60,8 @@ public sealed class GradCam : GradientMethod
     /// <inheritdoc/>
     public override AttributionOutput Attribute(AttributionBatch batch)
     {
+        if (batch.Keep is not null)
+            throw new NotSupportedException("Grad-CAM reads a layer of the plain network; it does not take a keep-mask.");
         var (_, h, w) = batch.ImageSize;
         var result = zeros(batch.Count, 1, h, w, device: Classifier.Device);
         for (int first = 0; first < batch.Count; first += InternalBatchSize)

@@ -43,19 +43,26 @@ public abstract class GradientMethod : IAttributionMethod
     /// <inheritdoc/>
     public abstract AttributionOutput Attribute(AttributionBatch batch);
 
-    /// <summary>Gradients of each row's target score at its own pixels, [N, C, H, W], in passes of <see cref="InternalBatchSize"/>.</summary>
-    protected Tensor PlainGradients(Tensor pixels, IReadOnlyList<long> targets)
+    /// <summary>
+    /// Gradients of each row's target score at its own pixels, [N, C, H, W], in passes of <see cref="InternalBatchSize"/>;
+    /// through the layer-masked network when <paramref name="keep"/> ([N, H, W]) is given.
+    /// </summary>
+    protected Tensor PlainGradients(Tensor pixels, IReadOnlyList<long> targets, Tensor? keep = null)
     {
         var result = zeros_like(pixels);
         GradientBatches.Run(Classifier, Output, (int)pixels.shape[0], InternalBatchSize,
             (first, length) => pixels.narrow(0, first, length).to(Classifier.Device),
             i => targets[i],
-            (first, length, gradients, _) => result.narrow(0, first, length).copy_(gradients));
+            (first, length, gradients, _) => result.narrow(0, first, length).copy_(gradients),
+            keep is null ? null : (first, length) => keep.narrow(0, first, length).to(Classifier.Device));
         return result;
     }
 
-    /// <summary>The target scores of whole images, [N] (no gradients).</summary>
-    protected Tensor TargetScores(Tensor pixels, IReadOnlyList<long> targets)
+    /// <summary>The keep-masks of points whose rows are <paramref name="rows"/> (an int64 tensor), or null without masks.</summary>
+    protected Tensor? KeepOf(Tensor? keep, Tensor rows) => keep?.to(Classifier.Device).index_select(0, rows.to(Classifier.Device));
+
+    /// <summary>The target scores of whole images, [N] (no gradients); through the layer-masked network when <paramref name="keep"/> is given.</summary>
+    protected Tensor TargetScores(Tensor pixels, IReadOnlyList<long> targets, Tensor? keep = null)
     {
         using var _ = no_grad();
         var scores = zeros(pixels.shape[0], device: Classifier.Device);
@@ -64,7 +71,8 @@ public abstract class GradientMethod : IAttributionMethod
             long length = Math.Min(InternalBatchSize, pixels.shape[0] - first);
             using var scope = NewDisposeScope();
             var chunkTargets = tensor(targets.Skip((int)first).Take((int)length).ToArray(), device: Classifier.Device);
-            scores.narrow(0, first, length).copy_(Classifier.TargetScores(pixels.narrow(0, first, length).to(Classifier.Device), chunkTargets, Output));
+            scores.narrow(0, first, length).copy_(Classifier.TargetScores(pixels.narrow(0, first, length).to(Classifier.Device), chunkTargets, Output,
+                keep?.narrow(0, first, length).to(Classifier.Device)));
         }
         return scores;
     }

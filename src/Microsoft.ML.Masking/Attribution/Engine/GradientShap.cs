@@ -81,7 +81,8 @@ public sealed class GradientShap : GradientMethod
         GradientBatches.Run(Classifier, Output, rows * s, InternalBatchSize,
             (first, length) => baseline.narrow(0, first, length).Plus(difference.narrow(0, first, length).mul(alpha.narrow(0, first, length))),
             point => batch.Targets[point / s],
-            (first, length, gradients, _) => total.narrow(0, first, length).copy_(gradients.mul(difference.narrow(0, first, length))));
+            (first, length, gradients, _) => total.narrow(0, first, length).copy_(gradients.mul(difference.narrow(0, first, length))),
+            batch.Keep is null ? null : (first, length) => KeepOf(batch.Keep, tensor(Enumerable.Range(first, length).Select(p => (long)(p / s)).ToArray())));
         var result = total.view(rows, s, pixels.shape[1], pixels.shape[2], pixels.shape[3]).mean([1]);
         return new AttributionOutput(result);
     }

@@ -14,5 +14,5 @@ public sealed class InputXGradient : GradientMethod
 
     /// <inheritdoc/>
     public override AttributionOutput Attribute(AttributionBatch batch) =>
-        new(PlainGradients(batch.Pixels, batch.Targets).mul(batch.Pixels.to(Classifier.Device)));
+        new(PlainGradients(batch.Pixels, batch.Targets, batch.Keep).mul(batch.Pixels.to(Classifier.Device)));
 }

@@ -52,11 +52,18 @@ public sealed class IntegratedGradients : GradientMethod
     {
         var pixels = batch.Pixels.to(Classifier.Device);
         var baselines = Baselines(pixels, Baseline, batch.RowIds, Seed);
-        return Integrate(pixels, baselines, batch.Targets);
+        return Integrate(pixels, baselines, batch.Targets, batch.Keep);
     }
 
     /// <summary>IG from explicit baselines [N, C, H, W] (Captum's <c>baselines</c> argument), with the convergence delta per row.</summary>
-    public AttributionOutput Integrate(Tensor pixels, Tensor baselines, IReadOnlyList<long> targets)
+    public AttributionOutput Integrate(Tensor pixels, Tensor baselines, IReadOnlyList<long> targets) => Integrate(pixels, baselines, targets, null);
+
+    /// <summary>
+    /// <see cref="Integrate(Tensor, Tensor, IReadOnlyList{long})"/> through the layer-masked network when
+    /// <paramref name="keep"/> ([N, H, W], 1 kept) is given: removed pixels get zero attribution, and the delta compares
+    /// with the masked network's f(x) − f(baseline).
+    /// </summary>
+    public AttributionOutput Integrate(Tensor pixels, Tensor baselines, IReadOnlyList<long> targets, Tensor? keep)
     {
         int rows = (int)pixels.shape[0], steps = Steps;
         var difference = pixels.sub(baselines);
@@ -83,9 +90,10 @@ public sealed class IntegratedGradients : GradientMethod
                     total.narrow(0, row, 1).PlusInPlace(weighted.narrow(0, start, run).sum(0, keepdim: true));
                     start += run;
                 }
-            });
+            },
+            keep is null ? null : (first, length) => KeepOf(keep, Points(first, length, steps).Rows));
         var attributions = total.mul(difference);
-        var delta = attributions.sum([1, 2, 3]).sub(TargetScores(pixels, targets).sub(TargetScores(baselines, targets)));
+        var delta = attributions.sum([1, 2, 3]).sub(TargetScores(pixels, targets, keep).sub(TargetScores(baselines, targets, keep)));
         return new AttributionOutput(attributions, delta.cpu().data<float>().ToArray());
     }
 

@@ -78,7 +78,9 @@ public sealed class NoiseTunnel : IAttributionMethod
                 if (segments is not null) segments[i * s + k] = batch.Segments![i];
             }
         }
-        var inner = Inner.Attribute(new AttributionBatch(cat(copies, 0), targets, rowIds, segments)).Attributions;
+        // Each copy keeps its row's pixels: the noise lands on removed pixels too, but they never reach the network.
+        var keep = batch.Keep?.repeat_interleave(s, 0);
+        var inner = Inner.Attribute(new AttributionBatch(cat(copies, 0), targets, rowIds, segments, keep)).Attributions;
         var grouped = inner.view(rows, s, inner.shape[1], inner.shape[2], inner.shape[3]);
         var result = Kind switch
         {

@@ -22,7 +22,7 @@ public sealed class Saliency : GradientMethod
     /// <inheritdoc/>
     public override AttributionOutput Attribute(AttributionBatch batch)
     {
-        var gradients = PlainGradients(batch.Pixels, batch.Targets);
+        var gradients = PlainGradients(batch.Pixels, batch.Targets, batch.Keep);
         return new AttributionOutput(Absolute ? gradients.abs() : gradients);
     }
 }

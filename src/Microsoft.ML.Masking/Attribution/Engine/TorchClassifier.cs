@@ -1,4 +1,5 @@
 using Microsoft.ML.Masking.Core;
+using Microsoft.ML.Masking.LayerMasking.Engine;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Masking.Attribution.Engine;
@@ -10,16 +11,35 @@ namespace Microsoft.ML.Masking.Attribution.Engine;
 /// </summary>
 public sealed class TorchClassifier
 {
+    private readonly LayerMaskedNetwork? _layerMasked;
+
     /// <summary>Wraps <paramref name="network"/> (used in place; put it in eval mode).</summary>
     /// <param name="network">Maps normalised images [N, C, H, W] to logits [N, classes].</param>
     /// <param name="normalization">The normalisation the network was trained with.</param>
     /// <param name="device">The network's device; every tensor this class makes goes there.</param>
     public TorchClassifier(nn.Module<Tensor, Tensor> network, ChannelNormalization normalization, Device? device = null)
+        : this(network, normalization, device, layerMasking: false)
+    {
+    }
+
+    /// <summary>Wraps <paramref name="network"/>, optionally with its layer-masked view so that scores and gradients can take a keep-mask.</summary>
+    /// <param name="network">Maps normalised images [N, C, H, W] to logits [N, classes].</param>
+    /// <param name="normalization">The normalisation the network was trained with.</param>
+    /// <param name="device">The network's device; every tensor this class makes goes there.</param>
+    /// <param name="layerMasking">Also build the layer-masked network (<see cref="LayerMaskedNetwork"/>), so the
+    /// <c>keep</c> arguments may be given: the removed pixels then never reach the network and get zero gradient.</param>
+    /// <exception cref="NotSupportedException">Layer masking cannot handle a module of the network (the message names it).</exception>
+    public TorchClassifier(nn.Module<Tensor, Tensor> network, ChannelNormalization normalization, Device? device, bool layerMasking)
     {
         Network = network ?? throw new ArgumentNullException(nameof(network));
         Normalization = normalization ?? throw new ArgumentNullException(nameof(normalization));
         Device = device ?? CPU;
+        // No BatchNorm folding: the gradient path uses the module's own weights, and targets are one pass per batch.
+        _layerMasked = layerMasking ? LayerMaskedNetwork.Create(network, foldBatchNorm: false) : null;
     }
+
+    /// <summary>Whether scores and gradients may take a keep-mask (see the constructor's <c>layerMasking</c>).</summary>
+    public bool IsLayerMasked => _layerMasked is not null;
 
     /// <summary>The network.</summary>
     public nn.Module<Tensor, Tensor> Network { get; }
@@ -31,26 +51,48 @@ public sealed class TorchClassifier
     public Device Device { get; }
 
     /// <summary>Scores [N, classes] of pixel-space images [N, C, H, W]; logits or softmax probabilities.</summary>
-    public Tensor Scores(Tensor pixels, ScoreKind kind)
+    public Tensor Scores(Tensor pixels, ScoreKind kind) => Scores(pixels, kind, null);
+
+    /// <summary>
+    /// Scores [N, classes] of pixel-space images [N, C, H, W] with the pixels where <paramref name="keep"/> ([N, H, W],
+    /// 1 kept, 0 removed) is 0 removed by layer masking; the plain network when <paramref name="keep"/> is null.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A keep-mask is given but the classifier was made without layer masking.</exception>
+    public Tensor Scores(Tensor pixels, ScoreKind kind, Tensor? keep)
     {
-        var logits = Network.forward(Normalization.Apply(pixels));
+        Tensor logits;
+        if (keep is null)
+            logits = Network.forward(Normalization.Apply(pixels));
+        else
+            logits = (_layerMasked ?? throw new InvalidOperationException("This classifier was made without layer masking; pass layerMasking: true to take keep-masks."))
+                .Forward(Normalization.Apply(pixels), keep);
         return kind == ScoreKind.Logit ? logits : logits.softmax(1);
     }
 
-    /// <summary>The target column of <see cref="Scores"/>, shape [N].</summary>
-    public Tensor TargetScores(Tensor pixels, Tensor targets, ScoreKind kind) =>
-        Scores(pixels, kind).gather(1, targets.unsqueeze(1)).squeeze(1);
+    /// <summary>The target column of <see cref="Scores(Tensor, ScoreKind)"/>, shape [N].</summary>
+    public Tensor TargetScores(Tensor pixels, Tensor targets, ScoreKind kind) => TargetScores(pixels, targets, kind, null);
+
+    /// <summary>The target column of <see cref="Scores(Tensor, ScoreKind, Tensor)"/>, shape [N].</summary>
+    public Tensor TargetScores(Tensor pixels, Tensor targets, ScoreKind kind, Tensor? keep) =>
+        Scores(pixels, kind, keep).gather(1, targets.unsqueeze(1)).squeeze(1);
 
     /// <summary>
     /// The gradient of each row's target score with respect to its pixels, [N, C, H, W], and the scores [N]
     /// (both detached). Enables gradients for this call only.
     /// </summary>
-    public (Tensor Gradients, Tensor Scores) Gradients(Tensor pixels, Tensor targets, ScoreKind kind)
+    public (Tensor Gradients, Tensor Scores) Gradients(Tensor pixels, Tensor targets, ScoreKind kind) => Gradients(pixels, targets, kind, null);
+
+    /// <summary>
+    /// <see cref="Gradients(Tensor, Tensor, ScoreKind)"/> through the layer-masked network when <paramref name="keep"/>
+    /// ([N, H, W], 1 kept) is given: removed pixels get exactly zero gradient, and their values do not reach the kept
+    /// pixels' gradients.
+    /// </summary>
+    public (Tensor Gradients, Tensor Scores) Gradients(Tensor pixels, Tensor targets, ScoreKind kind, Tensor? keep)
     {
         using var scope = NewDisposeScope();
         using var grad = enable_grad();
         var input = pixels.detach().clone().requires_grad_(true);
-        var scores = TargetScores(input, targets, kind);
+        var scores = TargetScores(input, targets, kind, keep);
         // Rows are independent, so the gradient of the sum is every row's own gradient.
         var gradient = autograd.grad([scores.sum()], [input])[0];
         return (gradient.detach().MoveToOuterDisposeScope(), scores.detach().MoveToOuterDisposeScope());

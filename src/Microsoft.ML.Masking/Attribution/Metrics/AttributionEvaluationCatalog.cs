@@ -122,8 +122,9 @@ public sealed class AttributionEvaluationCatalog
             using var _ = no_grad();
             var (original, perturbed) = transformer.ExplainPerturbed(batch.Columns, batch.Count, samples, radius, seed);
             var a = original.flatten(1).to(ScalarType.Float64);
-            var change = perturbed.flatten(1).to(ScalarType.Float64).view(batch.Count, samples, -1).sub(a.unsqueeze(1)).square().sum(2).sqrt().amax([1]);
-            var relative = change.div(a.square().sum(1).sqrt()).cpu().data<double>().ToArray();
+            var change = perturbed.flatten(1).to(ScalarType.Float64).view(batch.Count, samples, -1).sub(a.unsqueeze(1));
+            var changeNorm = change.mul(change).sum(2).sqrt().amax([1]);
+            var relative = changeNorm.div(a.mul(a).sum(1).sqrt()).cpu().data<double>().ToArray();
             foreach (double v in relative)
                 sensitivity.Add(double.IsFinite(v) ? v : double.NaN);
         }

@@ -1,4 +1,5 @@
 using Microsoft.ML.Masking.Attribution.Engine;
+using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.Core.Randomness;
 using Microsoft.ML.Masking.Core.Segmentation;
 using Microsoft.ML.Masking.Data;
@@ -300,7 +301,7 @@ internal sealed class AttributionEvaluationEngine : IDisposable
                 int p = first + j;
                 rows[j] = p / samples;
                 using var generator = AttributionSeeds.For(_options.Seed, AttributionSeeds.Infidelity, batch.FirstRow + p / samples, p % samples);
-                noise[j] = randn(new long[] { 1, c, _shape.Height, _shape.Width }, generator: generator).mul(_options.InfidelityNoise);
+                noise[j] = randn(new long[] { 1, c, _shape.Height, _shape.Width }, generator: generator).Times(_options.InfidelityNoise);
             }
             var perturbation = cat(noise, 0);
             var index = tensor(rows);
