@@ -245,8 +245,8 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
         }
         else
         {
-            using var generator = new Generator(0);
-            scores = _scorer!.Scores(pixels, ones(rows, pixels.shape[2], pixels.shape[3]), generator);
+            // Nothing is removed, so no noise is drawn.
+            scores = _scorer!.Scores(pixels, ones(rows, pixels.shape[2], pixels.shape[3]), PerturbationNoise.ForRows(_options.Seed, new long[rows]));
         }
         return scores.argmax(1).cpu().data<long>().ToArray();
     }

@@ -53,12 +53,13 @@ internal sealed class TransformerScorer : IPerturbationScorer, IDisposable
     public static DataViewSchema RowSchema(string imageColumn, ImageShape shape) =>
         Rows(imageColumn, shape.Size, []).Schema;
 
-    public Tensor Scores(Tensor pixels, Tensor keep, Generator generator)
+    public Tensor Scores(Tensor pixels, Tensor keep, PerturbationNoise noise)
     {
         using var scope = NewDisposeScope();
         var cpuPixels = pixels.cpu();
         var mask = KeepMask.Normalize(cpuPixels, keep.cpu());
-        var filled = InputMasking.Apply(_method, FillNormalization.Apply(cpuPixels), mask, _black, _blurSigma, generator);
+        var draw = _method == MaskingMethod.Noise ? noise.Normal(cpuPixels.shape.AsSpan(1), CPU) : null;
+        var filled = InputMasking.Apply(_method, FillNormalization.Apply(cpuPixels), mask, _black, _blurSigma, null, draw);
         var painted = filled.mul(_deviation).Plus(_mean).contiguous();
         var values = painted.data<float>().ToArray();
         int rows = (int)pixels.shape[0];

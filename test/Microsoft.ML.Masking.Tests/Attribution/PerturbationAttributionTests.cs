@@ -1,5 +1,6 @@
 using Microsoft.ML.Masking.Core.Segmentation;
 using Microsoft.ML.Masking.Attribution;
+using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Evaluation;
 using Microsoft.ML.Masking.LayerMasking;
 using Microsoft.ML.Masking.Tests.TestDoubles;
@@ -117,6 +118,34 @@ public sealed class PerturbationAttributionTests
             otherSeed.Seed = 4;
             Assert.IsGreaterThan(1e-3, RelativeDifference(Vectors(Explain(ml, data, otherSeed), "Attribution"), large), $"{name}: the seed matters");
         }
+    }
+
+    [TestMethod]
+    public void NoiseFillAndRoadDrawPerRowSoBatchSizes1And5GiveTheSameMaps()
+    {
+        var ml = new MLContext(0);
+        var data = CnnData(ml, 5);
+        var network = Cnn();
+        LimeOptions Lime(int rows, int passes, int seed = 3) => new()
+        {
+            Classifier = CnnClassifier(network), Removal = MaskingMethod.Noise, Samples = 10, Seed = seed, BatchSize = rows, InternalBatchSize = passes,
+        };
+        var one = Vectors(Explain(ml, data, Lime(1, 1)), "Attribution");
+        var five = Vectors(Explain(ml, data, Lime(5, 5)), "Attribution");
+        var mixed = Vectors(Explain(ml, data, Lime(2, 3)), "Attribution");
+        // Same noise, so only the convolutions' batch-dependent rounding differs.
+        Assert.IsLessThan(1e-4, RelativeDifference(one, five), "batch sizes 1/1 and 5/5");
+        Assert.IsLessThan(1e-4, RelativeDifference(mixed, five), "batch sizes 2/3 and 5/5");
+        Assert.IsGreaterThan(1e-3, RelativeDifference(Vectors(Explain(ml, data, Lime(5, 5, seed: 4)), "Attribution"), five), "the seed reaches the noise");
+
+        // ROAD's imputation noise in the evaluation, the same way.
+        var shapes = ml.Data.LoadShapes(new ShapesOptions { ImageSize = CnnSide, Count = 5, Seed = 3, Shapes = [ShapeKind.Circle, ShapeKind.Square, ShapeKind.Triangle, ShapeKind.Cross] });
+        var oracle = ml.Transforms.CopyColumns("Attribution", "ObjectMask").Fit(shapes).Transform(shapes);
+        double Road(int batch) => ml.AttributionEvaluation().Evaluate(oracle, new Masking.Attribution.Metrics.AttributionEvaluationOptions
+        {
+            Classifier = CnnClassifier(network), Removals = [MaskingMethod.Noise], Fractions = [0, 0.5], TopK = [1], BatchSize = batch,
+        })["Road"][Masking.Attribution.Metrics.AttributionCurveKind.DeletionMostRelevantFirst].MeanScores[1];
+        Assert.AreEqual(Road(5), Road(1), 1e-5);
     }
 
     [TestMethod]

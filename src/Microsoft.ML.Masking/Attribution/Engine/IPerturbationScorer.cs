@@ -17,6 +17,6 @@ public interface IPerturbationScorer
     /// <summary>Scores [N, classes] of pixel-space images [N, C, H, W] with the pixels where <paramref name="keep"/> ([N, H, W]) is 0 removed.</summary>
     /// <param name="pixels">The images.</param>
     /// <param name="keep">1 = kept, 0 = removed.</param>
-    /// <param name="generator">Random source of a noise fill.</param>
-    Tensor Scores(Tensor pixels, Tensor keep, Generator generator);
+    /// <param name="noise">Random source of a noise fill, drawn per point (see <see cref="PerturbationNoise"/>).</param>
+    Tensor Scores(Tensor pixels, Tensor keep, PerturbationNoise noise);
 }

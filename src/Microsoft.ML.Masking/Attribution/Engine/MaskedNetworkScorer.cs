@@ -43,9 +43,12 @@ public sealed class MaskedNetworkScorer : IPerturbationScorer, IDisposable
     public Device Device => _classifier.Device;
 
     /// <inheritdoc/>
-    public Tensor Scores(Tensor pixels, Tensor keep, Generator generator)
+    public Tensor Scores(Tensor pixels, Tensor keep, PerturbationNoise noise)
     {
-        var logits = _classifier.Forward(pixels, keep, generator).Logits;
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentNullException.ThrowIfNull(noise);
+        using var draw = Method == MaskingMethod.Noise ? noise.Normal(pixels.shape.AsSpan(1), Device) : null;
+        var logits = _classifier.Forward(pixels, keep, null, draw).Logits;
         return Output == ScoreKind.Logit ? logits : logits.softmax(1);
     }
 

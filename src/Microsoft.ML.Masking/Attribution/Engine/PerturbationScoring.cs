@@ -58,24 +58,29 @@ internal static class PerturbationScoring
         var keep = new float[Math.Min(internalBatchSize, Math.Max(pointCount, 1)) * pixels];
         var images = batch.Pixels.to(scorer.Device);
         using var _ = no_grad();
+        // Each point's ordinal among its row's points seeds its noise: methods enumerate a row's points in the same
+        // order whatever the batch, so the draws follow the row, not the pass.
+        var ordinals = new long[batch.Count];
         for (int first = 0; first < pointCount; first += internalBatchSize)
         {
             int length = Math.Min(internalBatchSize, pointCount - first);
             using var scope = NewDisposeScope();
             var rows = new long[length];
             var targets = new long[length];
+            var rowIds = new long[length];
+            var pointOrdinals = new long[length];
             for (int j = 0; j < length; j++)
             {
                 int row = rowOf(first + j);
                 rows[j] = row;
                 targets[j] = batch.Targets[row];
+                rowIds[j] = batch.RowIds[row];
+                pointOrdinals[j] = ordinals[row]++;
                 writeKeep(first + j, keep.AsSpan(j * pixels, pixels));
             }
             var stacked = images.index_select(0, tensor(rows, device: scorer.Device));
             var mask = tensor(keep.AsSpan(0, length * pixels).ToArray(), [length, h, w]).to(scorer.Device);
-            // Only a noise fill draws from this; it is seeded by the pass's first point.
-            using var generator = AttributionSeeds.For(seed, AttributionSeeds.RemovalNoise, batch.RowIds[rowOf(first)], first, scorer.Device);
-            read(first, length, scorer.Scores(stacked, mask, generator), tensor(targets, device: scorer.Device));
+            read(first, length, scorer.Scores(stacked, mask, new PerturbationNoise(seed, rowIds, pointOrdinals)), tensor(targets, device: scorer.Device));
         }
     }
 

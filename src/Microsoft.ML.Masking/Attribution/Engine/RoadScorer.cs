@@ -54,18 +54,23 @@ public sealed class RoadScorer : IPerturbationScorer
     public int? Iterations { get; }
 
     /// <inheritdoc/>
-    public Tensor Scores(Tensor pixels, Tensor keep, Generator generator)
+    public Tensor Scores(Tensor pixels, Tensor keep, PerturbationNoise noise)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var images = pixels.to(Device);
         var mask = KeepMask.Normalize(images, keep.to(Device));
-        var imputed = Impute(images, mask, Noise, Iterations ?? (int)Math.Max(images.shape[2], images.shape[3]), generator);
+        var imputed = Impute(images, mask, Noise, Iterations ?? (int)Math.Max(images.shape[2], images.shape[3]),
+            () => noise.Normal(images.shape.AsSpan(1), images.device));
         return _classifier.Scores(imputed, Output).MoveToOuterDisposeScope();
     }
 
     /// <summary>The imputed images [N, C, H, W]: kept pixels unchanged, removed ones from their neighbours plus noise.</summary>
-    public static Tensor Impute(Tensor images, Tensor keep, double noise, int iterations, Generator? generator)
+    public static Tensor Impute(Tensor images, Tensor keep, double noise, int iterations, Generator? generator) =>
+        Impute(images, keep, noise, iterations, () => randn(images.shape, generator: generator, device: images.device));
+
+    /// <summary><see cref="Impute(Tensor, Tensor, double, int, Generator)"/> with the standard normal values drawn by <paramref name="normal"/> (the images' shape), only when <paramref name="noise"/> is positive.</summary>
+    internal static Tensor Impute(Tensor images, Tensor keep, double noise, int iterations, Func<Tensor> normal)
     {
         using var scope = NewDisposeScope();
         long c = images.shape[1];
@@ -80,7 +85,7 @@ public sealed class RoadScorer : IPerturbationScorer
         for (int i = 0; i < iterations; i++)
             x = where(removed, F.conv2d(x, kernel, padding: [1, 1], groups: c).div(support), images);
         if (noise > 0)
-            x = where(removed, x.Plus(randn(images.shape, generator: generator, device: images.device).Times(noise)), images);
+            x = where(removed, x.Plus(normal().Times(noise)), images);
         return x.MoveToOuterDisposeScope();
     }
 }

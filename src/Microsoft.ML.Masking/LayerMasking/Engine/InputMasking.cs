@@ -19,7 +19,9 @@ internal static class InputMasking
     /// <param name="black">Black (pixel value 0) after normalization, [1, channels, 1, 1].</param>
     /// <param name="blurSigma">σ in pixels of <see cref="MaskingMethod.Blur"/>.</param>
     /// <param name="generator">Random source of <see cref="MaskingMethod.Noise"/>.</param>
-    public static Tensor Apply(MaskingMethod method, Tensor images, Tensor keep, Tensor black, double blurSigma, Generator? generator)
+    /// <param name="noise">Standard normal values of the images' shape for <see cref="MaskingMethod.Noise"/>, drawn by
+    /// the caller (e.g. per row, so they do not depend on the batch); null to draw them from <paramref name="generator"/>.</param>
+    public static Tensor Apply(MaskingMethod method, Tensor images, Tensor keep, Tensor black, double blurSigma, Generator? generator, Tensor? noise = null)
     {
         using var scope = NewDisposeScope();
         var removed = keep.AtMost(0);
@@ -31,7 +33,7 @@ internal static class InputMasking
             MaskingMethod.GreySmoothed => Fill(GaussianBlur(where(removed, 0f, images), 1.0, 5)),
             MaskingMethod.MeanColor => Fill(KeptMean(images, keep).expand_as(images)),
             MaskingMethod.Blur => Fill(GaussianBlur(images, blurSigma, 2 * (int)Math.Ceiling(3 * blurSigma) + 1)),
-            MaskingMethod.Noise => Fill(randn(images.shape, dtype: images.dtype, device: images.device, generator: generator)),
+            MaskingMethod.Noise => Fill(noise?.to(images.dtype, images.device) ?? randn(images.shape, dtype: images.dtype, device: images.device, generator: generator)),
             MaskingMethod.NeighbourPadding => NeighbourPadding.FillAll(images, keep),
             _ => throw new ArgumentOutOfRangeException(nameof(method), method, "Layer masking is not an input masking; use LayerMaskedNetwork."),
         };

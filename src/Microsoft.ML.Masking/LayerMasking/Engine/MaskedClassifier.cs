@@ -53,10 +53,17 @@ internal sealed class MaskedClassifier : IDisposable
     /// <param name="generator">Random source of the noise baseline; a fixed-seed one is used when null.</param>
     /// <remarks>Gradients are the caller's choice: inside <c>no_grad</c> this is the fast inference path; with gradients
     /// enabled the logits carry them back to <paramref name="pixels"/> (see <see cref="LayerMaskedNetwork"/>).</remarks>
-    public MaskedForwardResult Forward(Tensor pixels, Tensor keep, Generator? generator = null)
+    public MaskedForwardResult Forward(Tensor pixels, Tensor keep, Generator? generator = null) => Forward(pixels, keep, generator, null);
+
+    /// <summary>
+    /// <see cref="Forward(Tensor, Tensor, Generator)"/> with the noise baseline's standard normal values given
+    /// (<paramref name="noise"/>, the images' shape; e.g. drawn per row so they do not depend on the batch), or drawn
+    /// from <paramref name="generator"/> when null.
+    /// </summary>
+    public MaskedForwardResult Forward(Tensor pixels, Tensor keep, Generator? generator, Tensor? noise)
     {
         using var scope = NewDisposeScope();
-        return Run(pixels, KeepMask.Normalize(pixels, keep), generator).MoveToOuterDisposeScope();
+        return Run(pixels, KeepMask.Normalize(pixels, keep), generator, noise).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -67,18 +74,18 @@ internal sealed class MaskedClassifier : IDisposable
     internal MaskedForwardResult ForwardChecked(Tensor pixels, Tensor keep, Generator? generator = null)
     {
         using var scope = NewDisposeScope();
-        return Run(pixels, KeepMask.Reshape(pixels, keep), generator).MoveToOuterDisposeScope();
+        return Run(pixels, KeepMask.Reshape(pixels, keep), generator, null).MoveToOuterDisposeScope();
     }
 
-    private MaskedForwardResult Run(Tensor pixels, Tensor mask, Generator? generator)
+    private MaskedForwardResult Run(Tensor pixels, Tensor mask, Generator? generator, Tensor? noise)
     {
         Normalization.EnsureChannels((int)pixels.shape[1]);
         var images = Normalization.Apply(pixels.to(Device));
         mask = mask.to(images.dtype, Device);
         if (Method == MaskingMethod.LayerMasking)
             return _network.ForwardChecked(images, mask);
-        using var fallback = generator is null ? new Generator(0, Device) : null;
-        return _network.ForwardPlain(InputMasking.Apply(Method, images, mask, _black, BlurSigma, generator ?? fallback));
+        using var fallback = generator is null && noise is null ? new Generator(0, Device) : null;
+        return _network.ForwardPlain(InputMasking.Apply(Method, images, mask, _black, BlurSigma, generator ?? fallback, noise));
     }
 
     /// <summary>Releases the derived tensors (the network itself is not disposed).</summary>
