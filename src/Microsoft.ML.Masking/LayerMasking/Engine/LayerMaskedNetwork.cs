@@ -31,15 +31,25 @@ public sealed class LayerMaskedNetwork : IDisposable
     {
         Network = network;
         _graph = graph;
-        // The penultimate features are what enters a final Linear classifier.
-        if (graph.Nodes.Count > 0 && graph.Nodes[^1] is LinearNode head)
+        (_body, _head) = SplitHead(graph);
+    }
+
+    /// <summary>
+    /// The penultimate features are what enters the final Linear classifier, also when it closes a nested classifier
+    /// (torchvision's <c>classifier</c> Sequential): the graph without that Linear, and the Linear.
+    /// </summary>
+    private static (ChainNode Body, LinearNode? Head) SplitHead(ChainNode graph)
+    {
+        if (graph.Nodes.Count == 0) return (graph, null);
+        var rest = graph.Nodes.Take(graph.Nodes.Count - 1);
+        switch (graph.Nodes[^1])
         {
-            _head = head;
-            _body = new ChainNode(graph.Path, graph.Nodes.Take(graph.Nodes.Count - 1).ToList());
-        }
-        else
-        {
-            _body = graph;
+            case LinearNode head:
+                return (new ChainNode(graph.Path, rest.ToList()), head);
+            case ChainNode inner when SplitHead(inner) is (var innerBody, { } head):
+                return (new ChainNode(graph.Path, rest.Append(innerBody).ToList()), head);
+            default:
+                return (graph, null);
         }
     }
 
@@ -115,6 +125,9 @@ public sealed class LayerMaskedNetwork : IDisposable
     /// <summary>Drops the folded weights after the network's parameters changed; the next inference pass re-derives them.</summary>
     public void Refresh() => _graph.Refresh();
 
+    /// <summary>Every node of the graph but the chains, in forward order (for tests: what the engine read the network as).</summary>
+    internal IReadOnlyList<GraphNode> Layers => Flatten(_graph).ToList();
+
     /// <summary>How many convolutions hold folded BatchNorm weights right now (for tests: only passes that use them fold).</summary>
     internal int FoldedConvolutions => Flatten(_graph).OfType<ConvolutionNode>().Count(c => c.HasFoldedWeights);
 
@@ -125,10 +138,12 @@ public sealed class LayerMaskedNetwork : IDisposable
             node.ReleaseDerived();
     }
 
+    /// <summary>The node and everything inside it, in forward order (a composite before its parts).</summary>
     private static IEnumerable<GraphNode> Flatten(GraphNode node) => node switch
     {
         ChainNode c => c.Nodes.SelectMany(Flatten),
-        ResidualNode r => r.Children.SelectMany(Flatten),
+        ResidualNode r => r.Children.SelectMany(Flatten).Prepend(r),
+        ConcatNode c => c.Branches.SelectMany(Flatten).Prepend(c),
         _ => [node],
     };
 }

@@ -14,14 +14,21 @@ internal sealed class GlobalAveragePoolNode(string path) : GraphNode(path)
 
     public override Tensor Plain(Tensor x) => x.mean([2, 3], keepdim: true);
 
-    public override MaskedActivation Reference(MaskedActivation input, MaskAlgebra masks)
+    public override MaskedActivation Reference(MaskedActivation input, MaskAlgebra masks) =>
+        new(ReferenceMean(input), null, clean: true);
+
+    public override MaskedActivation Fast(MaskedActivation input, MaskAlgebra masks, bool inputShared) =>
+        new(FastMean(input, masks.InPlace), null, clean: true);
+
+    /// <summary>The masked mean [B, C, 1, 1] as the reference computes it (also squeeze-and-excitation's squeeze).</summary>
+    public static Tensor ReferenceMean(MaskedActivation input)
     {
         var m = input.Mask!.Tensor;
-        var mean = (input.Values * m).sum([2, 3], keepdim: true) / m.sum([2, 3], keepdim: true).Plus(Epsilon);
-        return new MaskedActivation(mean, null, clean: true);
+        return (input.Values * m).sum([2, 3], keepdim: true) / m.sum([2, 3], keepdim: true).Plus(Epsilon);
     }
 
-    public override MaskedActivation Fast(MaskedActivation input, MaskAlgebra masks, bool inputShared)
+    /// <summary>The same masked mean in one pass over the values, which may be dirty (the mask multiplies them).</summary>
+    public static Tensor FastMean(MaskedActivation input, bool inPlace)
     {
         var x = input.Values;
         var m = input.Mask!.Tensor;
@@ -32,7 +39,7 @@ internal sealed class GlobalAveragePoolNode(string path) : GraphNode(path)
             ? m.reshape(b, 1, -1).bmm(x.permute(0, 2, 3, 1).reshape(b, -1, c)).reshape(b, c, 1)
             : x.reshape(b, c, -1).bmm(m.reshape(b, -1, 1));
         var count = m.sum([2, 3]).reshape(b, 1, 1).PlusInPlace(Epsilon);
-        var mean = masks.InPlace ? sum.div_(count) : sum.div(count);
-        return new MaskedActivation(mean.reshape(b, c, 1, 1), null, clean: true);
+        var mean = inPlace ? sum.div_(count) : sum.div(count);
+        return mean.reshape(b, c, 1, 1);
     }
 }
