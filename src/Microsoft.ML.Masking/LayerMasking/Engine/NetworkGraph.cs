@@ -26,7 +26,7 @@ internal static class NetworkGraph
         "Sequential; the library's ResNet and TorchVision's ResNet/ResNeXt/Wide-ResNet, VGG (with or without BatchNorm), AlexNet, " +
         "MobileNetV2 and MobileNetV3 (with their BasicBlock, Bottleneck, InvertedResidual and SqueezeExcitation blocks); " +
         "Conv2d (zero padding; any kernel, stride, dilation and groups), BatchNorm2d, ReLU, ReLU6, Sigmoid, Hardsigmoid, Hardswish, SiLU, " +
-        "GELU, Tanh, LeakyReLU, ELU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Linear, Dropout, Dropout2d, Identity";
+        "GELU, Tanh, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Linear, Dropout, Dropout2d, Identity";
 
     /// <summary>Builds the graph of <paramref name="network"/>.</summary>
     /// <exception cref="NotSupportedException">A module layer masking cannot handle; the message names it.</exception>

@@ -5,7 +5,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace Microsoft.ML.Masking.LayerMasking.Engine.Nodes;
 
 /// <summary>
-/// An element-wise activation f (ReLU, ReLU6, Sigmoid, Hardsigmoid, Hardswish, SiLU, GELU, Tanh, LeakyReLU, ELU):
+/// An element-wise activation f (ReLU, ReLU6, Sigmoid, Hardsigmoid, Hardswish, SiLU, GELU, Tanh):
 /// f(x⊙m)⊙m, the reference's rule. Being element-wise, f at a kept position reads only that position, so the fast path
 /// applies f to the values as they are; an f with f(0) = 0 keeps a clean activation clean, the others (Sigmoid,
 /// Hardsigmoid: f(0) = ½) leave it dirty for the next layer that reads neighbours to zero.
@@ -45,19 +45,11 @@ internal sealed class ActivationNode : GraphNode
         SiLU => new(path, "SiLU", x => F.silu(x), x => F.silu(x, inplace: true), keepsZero: true),
         GELU g => Gelu(path, g.approximate),
         Tanh => new(path, "Tanh", x => x.tanh(), x => x.tanh_(), keepsZero: true),
-        LeakyReLU l => LeakyRelu(path, l.negative_slope),
-        ELU e => Elu(path, e.alpha),
         _ => null,
     };
 
     private static ActivationNode Gelu(string path, GELU.Approximate approximate) =>
         new(path, "GELU", x => F.gelu(x, approximate), null, keepsZero: true);
-
-    private static ActivationNode LeakyRelu(string path, double slope) =>
-        new(path, "LeakyReLU", x => F.leaky_relu(x, slope), x => F.leaky_relu(x, slope, inplace: true), keepsZero: true);
-
-    private static ActivationNode Elu(string path, double alpha) =>
-        new(path, "ELU", x => F.elu(x, alpha), x => F.elu(x, alpha, inplace: true), keepsZero: true);
 
     public override Tensor Plain(Tensor x) => _apply(x);
 
