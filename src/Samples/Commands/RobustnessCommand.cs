@@ -98,7 +98,7 @@ public sealed class RobustnessCommand : ISampleCommand
         colours.SaveCsv(Path.Combine(outDir, "color_dependence.csv"));
         shapeBias?.SaveCsv(Path.Combine(outDir, "shape_bias.csv"));
 
-        var report = Report(dataset, quick, modelSource, classifier, segmentLabel, curves, colours, shapeBias, seconds, Environment.GetCommandLineArgs());
+        var report = Report(dataset, quick, modelSource, classifier.Classifier, segmentLabel, curves, colours, shapeBias, seconds, Environment.GetCommandLineArgs());
         string path = Path.Combine(outDir, "robustness.json");
         File.WriteAllText(path, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         PrintSummary(curves, colours, shapeBias);
@@ -146,7 +146,8 @@ public sealed class RobustnessCommand : ISampleCommand
         ? ml.Data.LoadShapes(new ShapesOptions { ImageSize = shape.Height, Count = n, Seed = TrainCommand.ShapesTestSeed })
         : ml.Data.TakeRows(ml.Data.LoadFashionMnist(FashionMnistSplit.Test), n);
 
-    private static JsonObject Report(string dataset, bool quick, string modelSource, ResNetClassificationTransformer classifier, string segments,
+    /// <summary>robustness.json: the run's settings and every measured number (also written by <c>onnx-resnet18-bias</c>).</summary>
+    internal static JsonObject Report(string dataset, bool quick, string modelSource, Core.ImageClassifier classifier, string segments,
         FeatureRemovalResult curves, MaskColorDependenceResult colours, ShapeBiasResult? shapeBias, JsonObject seconds, string[] commandLine)
     {
         static JsonNode? Number(double value) => double.IsFinite(value) ? Math.Round(value, 5) : null;
@@ -181,7 +182,7 @@ public sealed class RobustnessCommand : ISampleCommand
             ["dataset"] = dataset,
             ["quick"] = quick,
             ["model"] = modelSource,
-            ["architecture"] = JsonNode.Parse(classifier.ResNet.Architecture.ToJson()),
+            ["architecture"] = classifier.Architecture is { } architecture ? JsonNode.Parse(architecture.ToJson()) : classifier.Network.GetName(),
             ["image_shape"] = classifier.ImageShape.ToString(),
             ["images"] = curves.RowCount,
             ["segments"] = segments,
@@ -212,7 +213,8 @@ public sealed class RobustnessCommand : ISampleCommand
         return report;
     }
 
-    private static void PrintSummary(FeatureRemovalResult curves, MaskColorDependenceResult colours, ShapeBiasResult? shapeBias)
+    /// <summary>The measured numbers as console tables.</summary>
+    internal static void PrintSummary(FeatureRemovalResult curves, MaskColorDependenceResult colours, ShapeBiasResult? shapeBias)
     {
         Console.WriteLine($"\nclean accuracy {curves.CleanAccuracy:F3} on {curves.RowCount} images; accuracy (predictions unchanged) by fraction of segments removed:");
         Console.WriteLine($"{"method",-18}" + string.Concat(curves.Fractions.Select(f => $"{f,13:0.0}")));
