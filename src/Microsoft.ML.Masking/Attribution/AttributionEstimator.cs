@@ -66,7 +66,7 @@ public sealed class AttributionEstimator : IEstimator<AttributionTransformer>
         var fill = classifier?.Normalization ?? ((PerturbationAttributionOptions)o).FillNormalizationFor(shape.Channels);
         fill.EnsureChannels(shape.Channels);
         if (o is GradCamOptions cam)
-            new GradCam(new TorchClassifier(classifier!.Network, classifier.Normalization), cam.LayerName).CheckNetwork(shape.Channels, shape.Height, shape.Width);
+            new GradCam(classifier!, cam.LayerName, device: TorchSharp.torch.CPU).CheckNetwork(shape.Channels, shape.Height, shape.Width);
         // A detached copy: later changes to the caller's options object do not reach the fitted transformer. The
         // removal in effect is written out, since the saved options no longer know whether a Scorer was given.
         var copy = AttributionMethods.Clone(o);

@@ -1,3 +1,5 @@
+using static TorchSharp.torch;
+using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.Attribution.Engine;
 
 namespace Microsoft.ML.Masking.Attribution;
@@ -20,21 +22,23 @@ internal static class AttributionMethods
         ["KernelShap"] = typeof(KernelShapOptions),
     };
 
-    public static IAttributionMethod Create(AttributionOptions options, TorchClassifier? torch, IPerturbationScorer? scorer)
+    /// <summary>The method <paramref name="options"/> describe, on <paramref name="classifier"/> (gradient methods) or <paramref name="scorer"/> (perturbation methods).</summary>
+    public static IAttributionMethod Create(AttributionOptions options, ImageClassifier? classifier, Device device, IPerturbationScorer? scorer)
     {
         int batch = options.InternalBatchSize, seed = options.Seed;
         switch (options)
         {
             case GradientAttributionOptions g:
             {
-                var classifier = torch ?? throw new InvalidOperationException($"{g.MethodName} needs a TorchSharp network.");
+                var c = classifier ?? throw new InvalidOperationException($"{g.MethodName} needs a TorchSharp network.");
+                bool masked = g.KeepMaskColumnName is not null;
                 IAttributionMethod method = g switch
                 {
-                    SaliencyOptions s => new Saliency(classifier, s.Output, batch, s.Absolute),
-                    InputXGradientOptions => new InputXGradient(classifier, g.Output, batch),
-                    IntegratedGradientsOptions ig => new IntegratedGradients(classifier, ig.Steps, ig.Rule, ig.Baseline, ig.Output, batch, seed),
-                    GradientShapOptions gs => new GradientShap(classifier, gs.Baselines, gs.Samples, gs.NoiseFraction, gs.Output, batch, seed),
-                    GradCamOptions cam => new GradCam(classifier, cam.LayerName, cam.Relu, cam.Output, batch),
+                    SaliencyOptions s => new Saliency(c, s.Output, batch, s.Absolute, device, masked),
+                    InputXGradientOptions => new InputXGradient(c, g.Output, batch, device, masked),
+                    IntegratedGradientsOptions ig => new IntegratedGradients(c, ig.Steps, ig.Rule, ig.Baseline, ig.Output, batch, seed, device, masked),
+                    GradientShapOptions gs => new GradientShap(c, gs.Baselines, gs.Samples, gs.NoiseFraction, gs.Output, batch, seed, device, masked),
+                    GradCamOptions cam => new GradCam(c, cam.LayerName, cam.Relu, cam.Output, batch, device),
                     _ => throw new NotSupportedException($"Unknown gradient method {g.GetType().Name}."),
                 };
                 return g.NoiseTunnel is { } nt ? new NoiseTunnel(method, nt.Kind, nt.Samples, nt.NoiseFraction, seed) : method;

@@ -59,7 +59,8 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
     {
         _settings = settings;
         _options = options;
-        var normalization = new ChannelNormalization(settings.FillMean, settings.FillStandardDeviation);
+        // The classifier's own normalisation (channel order and mean image included); a scorer's fill statistics otherwise.
+        var normalization = classifier?.Normalization ?? new ChannelNormalization(settings.FillMean, settings.FillStandardDeviation);
         Classifier = classifier;
         _device = classifier?.ResolveDevice(env) ?? HostDevice.Resolve(env);
         if (classifier is not null)
@@ -67,7 +68,7 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
             var network = classifier.Network;
             network.to(_device);
             network.eval();
-            _torch = new TorchClassifier(network, normalization, _device, layerMasking: KeepColumn(options) is not null);
+            _torch = new TorchClassifier(classifier, _device, layerMasking: KeepColumn(options) is not null);
         }
         _scorerModel = scorer;
         if (options is PerturbationAttributionOptions p)
@@ -76,7 +77,7 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
                 ? new TransformerScorer(scorer, options.ImageColumnName, p.ScoreColumnName, settings.ImageShape, settings.ClassCount, normalization, p.RemovalInEffect, p.BlurSigma)
                 : new MaskedNetworkScorer(classifier!.Network, settings.ClassCount, p.RemovalInEffect, normalization, p.Output, p.BlurSigma, _device);
         }
-        _method = AttributionMethods.Create(options, _torch, _scorer);
+        _method = AttributionMethods.Create(options, classifier, _device, _scorer);
         if (options is SegmentAttributionOptions s)
             _segmenter = new Segmenter(s.Segmentation, settings.ImageShape);
     }

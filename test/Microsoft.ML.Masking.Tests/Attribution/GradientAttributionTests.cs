@@ -32,10 +32,10 @@ public sealed class GradientAttributionTests
     public void IntegratedGradientsWith64GaussLegendreStepsIsCompleteWithinOnePercent()
     {
         using var scope = NewDisposeScope();
-        var classifier = new TorchClassifier(SmoothCnn(), CnnNormalization);
+        var classifier = new TorchClassifier(ImageClassifier.FromModule(SmoothCnn(), CnnNormalization, new Masking.Data.ImageShape(3, CnnSide, CnnSide)));
         var ml = new MLContext(0);
         var pixels = ImageTensor(CnnData(ml, 4), 3, CnnSide);
-        var ig = new IntegratedGradients(classifier, steps: 64, rule: IntegrationRule.GaussLegendre, internalBatchSize: 50);
+        var ig = new IntegratedGradients(classifier.Description, steps: 64, rule: IntegrationRule.GaussLegendre, internalBatchSize: 50);
         var targets = new long[] { 0, 1, 2, 3 };
         var result = ig.Attribute(new AttributionBatch(pixels, targets, [0, 1, 2, 3]));
         using var _ = no_grad();
@@ -118,7 +118,7 @@ public sealed class GradientAttributionTests
         var fc = nn.Linear(6, 4);
         var network = nn.Sequential(("conv", conv), ("act", nn.ReLU()), ("gap", nn.AdaptiveAvgPool2d(1)), ("flat", nn.Flatten()), ("fc", fc));
         network.eval();
-        var classifier = new TorchClassifier(network, ChannelNormalization.Identity(3));
+        var classifier = ImageClassifier.FromModule(network, ChannelNormalization.Identity(3), new Masking.Data.ImageShape(3, 8, 8));
         var cam = new GradCam(classifier, "act", relu: true);
         cam.CheckNetwork(3, 8, 8);
         var pixels = rand(new long[] { 2, 3, 8, 8 }, generator: new Generator(4));
@@ -156,7 +156,7 @@ public sealed class GradientAttributionTests
     public void NoiseTunnelWithoutNoiseReturnsTheInnerMethodAndVarGradZero()
     {
         using var scope = NewDisposeScope();
-        var classifier = new TorchClassifier(Cnn(), CnnNormalization);
+        var classifier = CnnClassifier();
         var pixels = rand(new long[] { 2, 3, CnnSide, CnnSide }, generator: new Generator(2));
         var batch = new AttributionBatch(pixels, [0, 2], [5, 6]);
         var plain = new Saliency(classifier).Attribute(batch).Attributions;

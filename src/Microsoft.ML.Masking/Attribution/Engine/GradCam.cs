@@ -19,9 +19,10 @@ public sealed class GradCam : GradientMethod
     /// <param name="layerName">Module path of the layer, e.g. "layer3" or "layer2.1"; an unknown name is an error listing the candidates.</param>
     /// <param name="relu">Apply the ReLU to the map.</param>
     /// <param name="output">The output explained.</param>
+    /// <param name="device">Where to compute; null for the classifier's device, else the CPU.</param>
     /// <param name="internalBatchSize">Images per pass.</param>
-    public GradCam(TorchClassifier classifier, string layerName, bool relu = true, ScoreKind output = ScoreKind.Logit, int internalBatchSize = 64)
-        : base(classifier, output, internalBatchSize)
+    public GradCam(ImageClassifier classifier, string layerName, bool relu = true, ScoreKind output = ScoreKind.Logit, int internalBatchSize = 64, Device? device = null)
+        : base(classifier, output, internalBatchSize, device, false)
     {
         _path = new LayerPath(classifier.Network, layerName);
         Relu = relu;
@@ -48,9 +49,9 @@ public sealed class GradCam : GradientMethod
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var probe = rand(new long[] { 1, channels, height, width }, generator: new Generator(0, Classifier.Device), device: Classifier.Device);
-        var normalized = Classifier.Normalization.Apply(probe);
-        var expected = Classifier.Network.forward(normalized);
+        var probe = rand(new long[] { 1, channels, height, width }, generator: new Generator(0, Torch.Device), device: Torch.Device);
+        var normalized = Torch.Normalization.Apply(probe);
+        var expected = Torch.Network.forward(normalized);
         var (actual, _) = _path.Forward(normalized);
         double scale = Math.Max(1e-6, expected.abs().max().item<float>());
         if (!actual.shape.SequenceEqual(expected.shape) || actual.sub(expected).abs().max().item<float>() > 1e-4 * scale)
@@ -63,18 +64,18 @@ public sealed class GradCam : GradientMethod
         if (batch.Keep is not null)
             throw new NotSupportedException("Grad-CAM reads a layer of the plain network; it does not take a keep-mask.");
         var (_, h, w) = batch.ImageSize;
-        var result = zeros(batch.Count, 1, h, w, device: Classifier.Device);
+        var result = zeros(batch.Count, 1, h, w, device: Torch.Device);
         for (int first = 0; first < batch.Count; first += InternalBatchSize)
         {
             int length = Math.Min(InternalBatchSize, batch.Count - first);
             using var scope = NewDisposeScope();
             using var grad = enable_grad();
-            var input = batch.Pixels.narrow(0, first, length).to(Classifier.Device).detach().requires_grad_(true);
-            var (logits, activation) = _path.Forward(Classifier.Normalization.Apply(input));
+            var input = batch.Pixels.narrow(0, first, length).to(Torch.Device).detach().requires_grad_(true);
+            var (logits, activation) = _path.Forward(Torch.Normalization.Apply(input));
             if (activation.dim() != 4)
                 throw new InvalidOperationException($"Layer '{LayerName}' outputs shape [{string.Join(", ", activation.shape)}]; Grad-CAM needs a spatial map [N, C, h, w].");
             var scores = Output == ScoreKind.Logit ? logits : logits.softmax(1);
-            var targets = tensor(batch.Targets.Skip(first).Take(length).ToArray(), device: Classifier.Device);
+            var targets = tensor(batch.Targets.Skip(first).Take(length).ToArray(), device: Torch.Device);
             var selected = scores.gather(1, targets.unsqueeze(1)).sum();
             var gradient = autograd.grad([selected], [activation])[0];
             var weights = gradient.mean([2, 3], keepdim: true);

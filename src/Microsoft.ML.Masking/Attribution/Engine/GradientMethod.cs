@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Masking.Attribution.Engine;
 
 /// <summary>
-/// Base of the gradient methods: a differentiable <see cref="TorchClassifier"/>, the output explained and the internal
+/// Base of the gradient methods: a differentiable <see cref="ImageClassifier"/>, the output explained and the internal
 /// batch size (images per forward/backward pass, whatever the number of rows × steps or samples).
 /// </summary>
 public abstract class GradientMethod : IAttributionMethod
@@ -13,17 +13,24 @@ public abstract class GradientMethod : IAttributionMethod
     /// <param name="classifier">The network explained.</param>
     /// <param name="output">The output explained. Default in every option class: <see cref="ScoreKind.Logit"/>.</param>
     /// <param name="internalBatchSize">Images per forward/backward pass (at least 1).</param>
-    protected GradientMethod(TorchClassifier classifier, ScoreKind output, int internalBatchSize)
+    /// <param name="device">Where to compute; null for the classifier's device, else the CPU.</param>
+    /// <param name="layerMasking">Build the layer-masked view of the network, so batches may carry keep-masks
+    /// (<see cref="AttributionBatch.Keep"/>): gradients are then taken without the removed pixels.</param>
+    private protected GradientMethod(ImageClassifier classifier, ScoreKind output, int internalBatchSize, Device? device, bool layerMasking)
     {
-        Classifier = classifier ?? throw new ArgumentNullException(nameof(classifier));
+        ArgumentNullException.ThrowIfNull(classifier);
         if (internalBatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(internalBatchSize), internalBatchSize, "The internal batch size must be at least 1.");
+        Torch = new TorchClassifier(classifier, device, layerMasking);
         Output = output;
         InternalBatchSize = internalBatchSize;
     }
 
     /// <summary>The network explained.</summary>
-    public TorchClassifier Classifier { get; }
+    public ImageClassifier Classifier => Torch.Description;
+
+    /// <summary>The classifier as a function of pixel-space images, on the resolved device.</summary>
+    internal TorchClassifier Torch { get; }
 
     /// <summary>The output explained.</summary>
     public ScoreKind Output { get; }
@@ -50,29 +57,29 @@ public abstract class GradientMethod : IAttributionMethod
     protected Tensor PlainGradients(Tensor pixels, IReadOnlyList<long> targets, Tensor? keep = null)
     {
         var result = zeros_like(pixels);
-        GradientBatches.Run(Classifier, Output, (int)pixels.shape[0], InternalBatchSize,
-            (first, length) => pixels.narrow(0, first, length).to(Classifier.Device),
+        GradientBatches.Run(Torch, Output, (int)pixels.shape[0], InternalBatchSize,
+            (first, length) => pixels.narrow(0, first, length).to(Torch.Device),
             i => targets[i],
             (first, length, gradients, _) => result.narrow(0, first, length).copy_(gradients),
-            keep is null ? null : (first, length) => keep.narrow(0, first, length).to(Classifier.Device));
+            keep is null ? null : (first, length) => keep.narrow(0, first, length).to(Torch.Device));
         return result;
     }
 
     /// <summary>The keep-masks of points whose rows are <paramref name="rows"/> (an int64 tensor), or null without masks.</summary>
-    protected Tensor? KeepOf(Tensor? keep, Tensor rows) => keep?.to(Classifier.Device).index_select(0, rows.to(Classifier.Device));
+    protected Tensor? KeepOf(Tensor? keep, Tensor rows) => keep?.to(Torch.Device).index_select(0, rows.to(Torch.Device));
 
     /// <summary>The target scores of whole images, [N] (no gradients); through the layer-masked network when <paramref name="keep"/> is given.</summary>
     protected Tensor TargetScores(Tensor pixels, IReadOnlyList<long> targets, Tensor? keep = null)
     {
         using var _ = no_grad();
-        var scores = zeros(pixels.shape[0], device: Classifier.Device);
+        var scores = zeros(pixels.shape[0], device: Torch.Device);
         for (long first = 0; first < pixels.shape[0]; first += InternalBatchSize)
         {
             long length = Math.Min(InternalBatchSize, pixels.shape[0] - first);
             using var scope = NewDisposeScope();
-            var chunkTargets = tensor(targets.Skip((int)first).Take((int)length).ToArray(), device: Classifier.Device);
-            scores.narrow(0, first, length).copy_(Classifier.TargetScores(pixels.narrow(0, first, length).to(Classifier.Device), chunkTargets, Output,
-                keep?.narrow(0, first, length).to(Classifier.Device)));
+            var chunkTargets = tensor(targets.Skip((int)first).Take((int)length).ToArray(), device: Torch.Device);
+            scores.narrow(0, first, length).copy_(Torch.TargetScores(pixels.narrow(0, first, length).to(Torch.Device), chunkTargets, Output,
+                keep?.narrow(0, first, length).to(Torch.Device)));
         }
         return scores;
     }
@@ -89,7 +96,7 @@ public abstract class GradientMethod : IAttributionMethod
             case AttributionBaseline.Black:
                 return zeros_like(pixels);
             case AttributionBaseline.Mean:
-                return Classifier.Normalization.MeanPixels(pixels.device).expand_as(pixels).contiguous();
+                return Torch.Normalization.MeanPixels(pixels.device).expand_as(pixels).contiguous();
             case AttributionBaseline.Uniform:
                 var rows = new Tensor[rowIds.Count];
                 for (int i = 0; i < rows.Length; i++)

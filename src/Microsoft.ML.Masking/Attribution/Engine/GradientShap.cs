@@ -18,11 +18,13 @@ public sealed class GradientShap : GradientMethod
     /// <param name="samples">Draws per row (Captum's <c>n_samples</c>, 5 there), at least 1.</param>
     /// <param name="noiseFraction">σ of the input noise as a fraction of the image's range (Captum's <c>stdevs</c>, 0 there).</param>
     /// <param name="output">The output explained.</param>
+    /// <param name="device">Where to compute; null for the classifier's device, else the CPU.</param>
+    /// <param name="layerMasking">Take gradients through the layer-masked network when a batch carries keep-masks.</param>
     /// <param name="internalBatchSize">Images per pass.</param>
     /// <param name="seed">Seed of every draw.</param>
-    public GradientShap(TorchClassifier classifier, IReadOnlyList<AttributionBaseline> baselines, int samples = 20, double noiseFraction = 0,
-        ScoreKind output = ScoreKind.Logit, int internalBatchSize = 64, int seed = 0)
-        : base(classifier, output, internalBatchSize)
+    public GradientShap(ImageClassifier classifier, IReadOnlyList<AttributionBaseline> baselines, int samples = 20, double noiseFraction = 0,
+        ScoreKind output = ScoreKind.Logit, int internalBatchSize = 64, int seed = 0, Device? device = null, bool layerMasking = false)
+        : base(classifier, output, internalBatchSize, device, layerMasking)
     {
         ArgumentNullException.ThrowIfNull(baselines);
         if (baselines.Count == 0) throw new ArgumentException("GradientSHAP needs at least one baseline.", nameof(baselines));
@@ -54,7 +56,7 @@ public sealed class GradientShap : GradientMethod
     public override AttributionOutput Attribute(AttributionBatch batch)
     {
         int rows = batch.Count, s = Samples;
-        var pixels = batch.Pixels.to(Classifier.Device);
+        var pixels = batch.Pixels.to(Torch.Device);
         // Every draw of a point (row, sample) is fixed before the passes, so the pass size changes nothing.
         var starts = new Tensor[rows * s];
         var ends = new Tensor[rows * s];
@@ -65,7 +67,7 @@ public sealed class GradientShap : GradientMethod
             double sigma = NoiseFraction * (image.max().item<float>() - image.min().item<float>());
             using var generator = AttributionSeeds.For(Seed, AttributionSeeds.GradientShap, batch.RowIds[i]);
             var draws = rand(new long[] { s, 2 }, generator: generator).data<float>().ToArray();
-            var noise = randn(new long[] { s, image.shape[1], image.shape[2], image.shape[3] }, generator: generator).to(Classifier.Device);
+            var noise = randn(new long[] { s, image.shape[1], image.shape[2], image.shape[3] }, generator: generator).to(Torch.Device);
             for (int k = 0; k < s; k++)
             {
                 var choice = BaselineSet[Math.Min((int)(draws[2 * k] * BaselineSet.Count), BaselineSet.Count - 1)];
@@ -76,9 +78,9 @@ public sealed class GradientShap : GradientMethod
         }
         var baseline = cat(starts, 0);
         var difference = cat(ends, 0).sub(baseline);
-        var alpha = tensor(alphas, device: Classifier.Device).view(-1, 1, 1, 1);
+        var alpha = tensor(alphas, device: Torch.Device).view(-1, 1, 1, 1);
         var total = zeros_like(difference);
-        GradientBatches.Run(Classifier, Output, rows * s, InternalBatchSize,
+        GradientBatches.Run(Torch, Output, rows * s, InternalBatchSize,
             (first, length) => baseline.narrow(0, first, length).Plus(difference.narrow(0, first, length).mul(alpha.narrow(0, first, length))),
             point => batch.Targets[point / s],
             (first, length, gradients, _) => total.narrow(0, first, length).copy_(gradients.mul(difference.narrow(0, first, length))),

@@ -19,11 +19,13 @@ public sealed class IntegratedGradients : GradientMethod
     /// <param name="rule">The integration rule (Captum's default: Gauss–Legendre).</param>
     /// <param name="baseline">The path's start.</param>
     /// <param name="output">The output explained.</param>
+    /// <param name="device">Where to compute; null for the classifier's device, else the CPU.</param>
+    /// <param name="layerMasking">Take gradients through the layer-masked network when a batch carries keep-masks.</param>
     /// <param name="internalBatchSize">Images per forward/backward pass.</param>
     /// <param name="seed">Seed of a <see cref="AttributionBaseline.Uniform"/> baseline.</param>
-    public IntegratedGradients(TorchClassifier classifier, int steps = 50, IntegrationRule rule = IntegrationRule.GaussLegendre,
-        AttributionBaseline baseline = AttributionBaseline.Black, ScoreKind output = ScoreKind.Logit, int internalBatchSize = 64, int seed = 0)
-        : base(classifier, output, internalBatchSize)
+    public IntegratedGradients(ImageClassifier classifier, int steps = 50, IntegrationRule rule = IntegrationRule.GaussLegendre,
+        AttributionBaseline baseline = AttributionBaseline.Black, ScoreKind output = ScoreKind.Logit, int internalBatchSize = 64, int seed = 0, Device? device = null, bool layerMasking = false)
+        : base(classifier, output, internalBatchSize, device, layerMasking)
     {
         (_alphas, _weights) = IntegrationRules.For(rule, steps);
         Steps = steps;
@@ -50,7 +52,7 @@ public sealed class IntegratedGradients : GradientMethod
     /// <inheritdoc/>
     public override AttributionOutput Attribute(AttributionBatch batch)
     {
-        var pixels = batch.Pixels.to(Classifier.Device);
+        var pixels = batch.Pixels.to(Torch.Device);
         var baselines = Baselines(pixels, Baseline, batch.RowIds, Seed);
         return Integrate(pixels, baselines, batch.Targets, batch.Keep);
     }
@@ -68,9 +70,9 @@ public sealed class IntegratedGradients : GradientMethod
         int rows = (int)pixels.shape[0], steps = Steps;
         var difference = pixels.sub(baselines);
         var total = zeros_like(pixels);
-        var alphas = tensor(_alphas.Select(a => (float)a).ToArray(), device: Classifier.Device);
-        var weights = tensor(_weights.Select(a => (float)a).ToArray(), device: Classifier.Device);
-        GradientBatches.Run(Classifier, Output, rows * steps, InternalBatchSize,
+        var alphas = tensor(_alphas.Select(a => (float)a).ToArray(), device: Torch.Device);
+        var weights = tensor(_weights.Select(a => (float)a).ToArray(), device: Torch.Device);
+        GradientBatches.Run(Torch, Output, rows * steps, InternalBatchSize,
             (first, length) =>
             {
                 var (rowIndex, stepIndex) = Points(first, length, steps);
@@ -98,6 +100,6 @@ public sealed class IntegratedGradients : GradientMethod
     }
 
     private (Tensor Rows, Tensor Steps) Points(int first, int length, int steps) =>
-        (tensor(Enumerable.Range(first, length).Select(p => (long)(p / steps)).ToArray(), device: Classifier.Device),
-         tensor(Enumerable.Range(first, length).Select(p => (long)(p % steps)).ToArray(), device: Classifier.Device));
+        (tensor(Enumerable.Range(first, length).Select(p => (long)(p / steps)).ToArray(), device: Torch.Device),
+         tensor(Enumerable.Range(first, length).Select(p => (long)(p % steps)).ToArray(), device: Torch.Device));
 }

@@ -86,7 +86,7 @@ public sealed class Lime : PerturbationMethod
                 y[k] = scores[i * s + k];
             }
             var fit = WeightedLinearFit.Fit(x, y, weights, Surrogate, Alpha);
-            coefficients[i] = fit.Coefficients;
+            coefficients[i] = fit.Coefficients.ToArray();
             r2[i] = (float)fit.WeightedRSquared;
         }
         return new AttributionOutput(PerturbationScoring.Paint(maps, coefficients, h, w, TorchSharp.torch.CPU), r2);

@@ -22,14 +22,16 @@ public sealed class RoadScorer : IPerturbationScorer
     private readonly TorchClassifier _classifier;
 
     /// <summary>Creates the scorer.</summary>
-    /// <param name="classifier">The network (plain forward pass on the imputed images).</param>
-    /// <param name="classCount">Its classes.</param>
+    /// <param name="classifier">The network (plain forward pass on the imputed images); it needs its classifier head.</param>
     /// <param name="output">Logits or probabilities.</param>
     /// <param name="noise">σ of the noise added to imputed pixels, in pixel units (ROAD's default 0.01 for images in [0, 1]).</param>
     /// <param name="iterations">Jacobi iterations; null for the image's larger side.</param>
-    public RoadScorer(TorchClassifier classifier, int classCount, ScoreKind output = ScoreKind.Probability, double noise = 0.01, int? iterations = null)
+    /// <param name="device">Where to compute; null for the classifier's device, else the CPU.</param>
+    public RoadScorer(ImageClassifier classifier, ScoreKind output = ScoreKind.Probability, double noise = 0.01, int? iterations = null, Device? device = null)
     {
-        _classifier = classifier ?? throw new ArgumentNullException(nameof(classifier));
+        ArgumentNullException.ThrowIfNull(classifier);
+        int classCount = classifier.RequireClassifierHead("ROAD");
+        _classifier = new TorchClassifier(classifier, device);
         if (!(noise >= 0) || !double.IsFinite(noise)) throw new ArgumentOutOfRangeException(nameof(noise), noise, "The noise must be finite and non-negative.");
         if (iterations is < 1) throw new ArgumentOutOfRangeException(nameof(iterations), iterations, "At least one iteration.");
         ClassCount = classCount;

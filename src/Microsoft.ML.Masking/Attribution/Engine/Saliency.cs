@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Masking.Attribution.Engine;
@@ -8,10 +9,12 @@ public sealed class Saliency : GradientMethod
     /// <summary>Creates the method.</summary>
     /// <param name="classifier">The network.</param>
     /// <param name="output">The output explained.</param>
+    /// <param name="device">Where to compute; null for the classifier's device, else the CPU.</param>
+    /// <param name="layerMasking">Take gradients through the layer-masked network when a batch carries keep-masks.</param>
     /// <param name="internalBatchSize">Images per pass.</param>
     /// <param name="absolute">True for |∂f/∂x| (Captum's default); false for the signed gradient.</param>
-    public Saliency(TorchClassifier classifier, ScoreKind output = ScoreKind.Logit, int internalBatchSize = 64, bool absolute = true)
-        : base(classifier, output, internalBatchSize) => Absolute = absolute;
+    public Saliency(ImageClassifier classifier, ScoreKind output = ScoreKind.Logit, int internalBatchSize = 64, bool absolute = true, Device? device = null, bool layerMasking = false)
+        : base(classifier, output, internalBatchSize, device, layerMasking) => Absolute = absolute;
 
     /// <summary>Whether the gradient's magnitude is returned.</summary>
     public bool Absolute { get; }

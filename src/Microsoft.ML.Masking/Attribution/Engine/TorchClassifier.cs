@@ -5,38 +5,35 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Masking.Attribution.Engine;
 
 /// <summary>
-/// A TorchSharp classifier seen as a function of pixel-space images: the network's per-channel normalisation is
-/// part of the function, so gradients are with respect to the pixels a user sees. Gradients flow when the caller
-/// enables them; this class never decides the gradient mode.
+/// The attribution code's view of the project's one classifier description, <see cref="ImageClassifier"/>: its network
+/// seen as a function of pixel-space images (the normalisation is part of the function, so gradients are with respect
+/// to the pixels a user sees), on one resolved device, optionally with the layer-masked view of the network so scores
+/// and gradients can take a keep-mask. Gradients flow when the caller enables them; this class never decides the
+/// gradient mode.
 /// </summary>
-public sealed class TorchClassifier
+internal sealed class TorchClassifier
 {
     private readonly LayerMaskedNetwork? _layerMasked;
 
-    /// <summary>Wraps <paramref name="network"/> (used in place; put it in eval mode).</summary>
-    /// <param name="network">Maps normalised images [N, C, H, W] to logits [N, classes].</param>
-    /// <param name="normalization">The normalisation the network was trained with.</param>
-    /// <param name="device">The network's device; every tensor this class makes goes there.</param>
-    public TorchClassifier(nn.Module<Tensor, Tensor> network, ChannelNormalization normalization, Device? device = null)
-        : this(network, normalization, device, layerMasking: false)
-    {
-    }
-
-    /// <summary>Wraps <paramref name="network"/>, optionally with its layer-masked view so that scores and gradients can take a keep-mask.</summary>
-    /// <param name="network">Maps normalised images [N, C, H, W] to logits [N, classes].</param>
-    /// <param name="normalization">The normalisation the network was trained with.</param>
-    /// <param name="device">The network's device; every tensor this class makes goes there.</param>
+    /// <summary>The view of <paramref name="classifier"/> (its network used in place; put it in eval mode).</summary>
+    /// <param name="classifier">The classifier description.</param>
+    /// <param name="device">The resolved device (the network's); null for the classifier's own, else the CPU.</param>
     /// <param name="layerMasking">Also build the layer-masked network (<see cref="LayerMaskedNetwork"/>), so the
     /// <c>keep</c> arguments may be given: the removed pixels then never reach the network and get zero gradient.</param>
     /// <exception cref="NotSupportedException">Layer masking cannot handle a module of the network (the message names it).</exception>
-    public TorchClassifier(nn.Module<Tensor, Tensor> network, ChannelNormalization normalization, Device? device, bool layerMasking)
+    public TorchClassifier(ImageClassifier classifier, Device? device = null, bool layerMasking = false)
     {
-        Network = network ?? throw new ArgumentNullException(nameof(network));
-        Normalization = normalization ?? throw new ArgumentNullException(nameof(normalization));
-        Device = device ?? CPU;
+        ArgumentNullException.ThrowIfNull(classifier);
+        Description = classifier;
+        Network = classifier.Network;
+        Normalization = classifier.Normalization;
+        Device = device ?? classifier.Device ?? CPU;
         // No BatchNorm folding: the gradient path uses the module's own weights, and targets are one pass per batch.
-        _layerMasked = layerMasking ? LayerMaskedNetwork.Create(network, foldBatchNorm: false) : null;
+        _layerMasked = layerMasking ? LayerMaskedNetwork.Create(Network, foldBatchNorm: false) : null;
     }
+
+    /// <summary>The classifier description this is a view of.</summary>
+    public ImageClassifier Description { get; }
 
     /// <summary>Whether scores and gradients may take a keep-mask (see the constructor's <c>layerMasking</c>).</summary>
     public bool IsLayerMasked => _layerMasked is not null;

@@ -3,14 +3,26 @@ namespace Microsoft.ML.Masking.Attribution.Engine;
 /// <summary>
 /// Weighted linear least squares in double precision for the perturbation surrogates: ridge (closed form by
 /// Cholesky), lasso (coordinate descent), both with an unpenalised intercept, and the weighted R² of the fit.
+/// Internal: an implementation detail of LIME, KernelSHAP and the linearity check, not a general-purpose solver.
 /// </summary>
-public static class WeightedLinearFit
+internal static class WeightedLinearFit
 {
     /// <summary>A fitted model: y ≈ Intercept + Σ Coefficients[j]·x[j].</summary>
     /// <param name="Intercept">The intercept.</param>
     /// <param name="Coefficients">One coefficient per feature.</param>
     /// <param name="WeightedRSquared">1 − Σw(y − ŷ)² / Σw(y − ȳ)², ȳ the weighted mean; 1 when y is constant and fitted exactly.</param>
-    public sealed record Result(double Intercept, double[] Coefficients, double WeightedRSquared);
+    /// <remarks>A class, not a record: a record's generated equality would compare the coefficient array by reference.</remarks>
+    public sealed class Result(double intercept, double[] coefficients, double weightedRSquared)
+    {
+        /// <summary>The intercept.</summary>
+        public double Intercept { get; } = intercept;
+
+        /// <summary>One coefficient per feature.</summary>
+        public IReadOnlyList<double> Coefficients { get; } = coefficients;
+
+        /// <summary>The weighted R² of the fit.</summary>
+        public double WeightedRSquared { get; } = weightedRSquared;
+    }
 
     /// <summary>Fits <paramref name="kind"/> with penalty <paramref name="alpha"/> to rows x[i] (n × d), targets y and weights w.</summary>
     /// <remarks>The penalties follow scikit-learn: ridge minimises Σw(y − ŷ)² + α‖β‖²; lasso (1 / (2Σw))·Σw(y − ŷ)² + α‖β‖₁.</remarks>

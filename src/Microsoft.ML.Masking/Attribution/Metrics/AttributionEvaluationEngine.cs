@@ -39,7 +39,7 @@ internal sealed class AttributionEvaluationEngine : IDisposable
         var classifier = options.ClassifierInEffect;
         var network = classifier.Network;
         int classes = classifier.ClassCount;
-        _classifier = new TorchClassifier(network, classifier.Normalization, device);
+        _classifier = new TorchClassifier(classifier, device);
         _scorers = Scorers(options, network, classes, ScoreKind.Probability, device);
         // Faithfulness correlation reads logits, as Quantus does (softmax = False); so does linearity of removal, where
         // the softmax would bend even a linear model.
@@ -68,7 +68,7 @@ internal sealed class AttributionEvaluationEngine : IDisposable
     {
         var scorers = options.Removals.Select(m => (m.ToString(), (IPerturbationScorer)new MaskedNetworkScorer(network, classes, m, _classifier.Normalization, kind, device: device))).ToList();
         if (options.Road)
-            scorers.Add(("Road", new RoadScorer(_classifier, classes, kind)));
+            scorers.Add(("Road", new RoadScorer(_classifier.Description, kind, device: device)));
         return scorers.ToArray();
     }
 

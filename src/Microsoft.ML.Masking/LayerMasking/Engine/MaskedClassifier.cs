@@ -67,7 +67,7 @@ internal sealed class MaskedClassifier : IDisposable
     }
 
     /// <summary>
-    /// <see cref="Forward"/> for a caller that has already checked that <paramref name="keep"/> holds only 0 and 1 (the
+    /// <see cref="Forward(Tensor, Tensor, Generator)"/> for a caller that has already checked that <paramref name="keep"/> holds only 0 and 1 (the
     /// transformer does, with a message naming its column): the values are not checked again, so the batch waits for
     /// the device once, not once per layer of the API.
     /// </summary>
