@@ -1,5 +1,6 @@
 using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.LayerMasking;
+using Microsoft.ML.Masking.Evaluation.Engine;
 using Microsoft.ML.Masking.LayerMasking.Engine;
 using static TorchSharp.torch;
 
@@ -7,11 +8,13 @@ namespace Microsoft.ML.Masking.Attribution.Engine;
 
 /// <summary>
 /// Scores a TorchSharp CNN with pixels removed by any <see cref="MaskingMethod"/>: layer masking (the removed pixels
-/// never reach the network) or a baseline fill, through the project's <see cref="MaskedClassifier"/>.
+/// never reach the network) or a baseline fill. A one-method view of the evaluators' <see cref="MaskedClassifierScorer"/>,
+/// so an evaluation that scores several removals and outputs builds each method's <see cref="MaskedClassifier"/> once.
 /// </summary>
 public sealed class MaskedNetworkScorer : IPerturbationScorer, IDisposable
 {
-    private readonly MaskedClassifier _classifier;
+    private readonly MaskedClassifierScorer _classifiers;
+    private readonly bool _ownsClassifiers;
 
     /// <summary>Creates the scorer.</summary>
     /// <param name="network">A CNN layer masking supports (checked here; the error names the module it cannot handle).</param>
@@ -23,15 +26,23 @@ public sealed class MaskedNetworkScorer : IPerturbationScorer, IDisposable
     /// <param name="device">The network's device.</param>
     public MaskedNetworkScorer(nn.Module network, int classCount, MaskingMethod method, ChannelNormalization normalization,
         ScoreKind output = ScoreKind.Probability, double blurSigma = 4.0, Device? device = null)
+        : this(new MaskedClassifierScorer(network, [method], normalization, blurSigma, device ?? CPU), method, classCount, output, owns: true)
+    {
+    }
+
+    /// <summary>A view of <paramref name="classifiers"/>' classifier for <paramref name="method"/> (not disposed with this scorer unless <paramref name="owns"/>).</summary>
+    internal MaskedNetworkScorer(MaskedClassifierScorer classifiers, MaskingMethod method, int classCount, ScoreKind output, bool owns = false)
     {
         if (classCount < 1) throw new ArgumentOutOfRangeException(nameof(classCount), classCount, "A classifier has at least one class.");
-        _classifier = new MaskedClassifier(network, method, normalization, blurSigma, device);
+        _classifiers = classifiers;
+        _ownsClassifiers = owns;
+        Method = method;
         ClassCount = classCount;
         Output = output;
     }
 
     /// <summary>The masking method.</summary>
-    public MaskingMethod Method => _classifier.Method;
+    public MaskingMethod Method { get; }
 
     /// <summary>Logits or probabilities.</summary>
     public ScoreKind Output { get; }
@@ -40,7 +51,7 @@ public sealed class MaskedNetworkScorer : IPerturbationScorer, IDisposable
     public int ClassCount { get; }
 
     /// <inheritdoc/>
-    public Device Device => _classifier.Device;
+    public Device Device => _classifiers.Device;
 
     /// <inheritdoc/>
     public Tensor Scores(Tensor pixels, Tensor keep, PerturbationNoise noise)
@@ -48,10 +59,14 @@ public sealed class MaskedNetworkScorer : IPerturbationScorer, IDisposable
         ArgumentNullException.ThrowIfNull(pixels);
         ArgumentNullException.ThrowIfNull(noise);
         using var draw = Method == MaskingMethod.Noise ? noise.Normal(pixels.shape.AsSpan(1), Device) : null;
-        var logits = _classifier.Forward(pixels, keep, null, draw).Logits;
+        var logits = _classifiers.Classifier(Method).Forward(pixels, keep, null, draw).Logits;
         return Output == ScoreKind.Logit ? logits : logits.softmax(1);
     }
 
-    /// <summary>Releases the derived tensors (the network itself is not disposed).</summary>
-    public void Dispose() => _classifier.Dispose();
+    /// <summary>Releases the derived tensors when this scorer made its classifier (the network itself is not disposed).</summary>
+    public void Dispose()
+    {
+        if (_ownsClassifiers)
+            _classifiers.Dispose();
+    }
 }

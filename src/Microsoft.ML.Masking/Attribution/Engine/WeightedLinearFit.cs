@@ -8,9 +8,9 @@ namespace Microsoft.ML.Masking.Attribution.Engine;
 internal static class WeightedLinearFit
 {
     /// <summary>A fitted model: y ≈ Intercept + Σ Coefficients[j]·x[j].</summary>
-    /// <param name="Intercept">The intercept.</param>
-    /// <param name="Coefficients">One coefficient per feature.</param>
-    /// <param name="WeightedRSquared">1 − Σw(y − ŷ)² / Σw(y − ȳ)², ȳ the weighted mean; 1 when y is constant and fitted exactly.</param>
+    /// <param name="intercept">The intercept.</param>
+    /// <param name="coefficients">One coefficient per feature.</param>
+    /// <param name="weightedRSquared">1 − Σw(y − ŷ)² / Σw(y − ȳ)², ȳ the weighted mean; 1 when y is constant and fitted exactly.</param>
     /// <remarks>A class, not a record: a record's generated equality would compare the coefficient array by reference.</remarks>
     public sealed class Result(double intercept, double[] coefficients, double weightedRSquared)
     {

@@ -30,6 +30,7 @@ internal sealed class AttributionEvaluationEngine : IDisposable
     private readonly (MetricAccumulator C, MetricAccumulator Kept, MetricAccumulator Gap)[] _consistency;
     private readonly MetricAccumulator[] _correlation, _linearity;
     private readonly IPerturbationScorer[]? _logitScorers;
+    private readonly MaskedClassifierScorer _maskedClassifiers;
     private readonly MetricAccumulator _infidelity = new();
 
     public AttributionEvaluationEngine(AttributionEvaluationOptions options, ImageShape shape, Device device)
@@ -40,10 +41,12 @@ internal sealed class AttributionEvaluationEngine : IDisposable
         var network = classifier.Network;
         int classes = classifier.ClassCount;
         _classifier = new TorchClassifier(classifier, device);
-        _scorers = Scorers(options, network, classes, ScoreKind.Probability, device);
+        // One classifier per removal method, shared by the probability and the logit scorers.
+        _maskedClassifiers = new MaskedClassifierScorer(network, options.Removals, classifier.Normalization, 4.0, device);
+        _scorers = Scorers(options, classes, ScoreKind.Probability, device);
         // Faithfulness correlation reads logits, as Quantus does (softmax = False); so does linearity of removal, where
         // the softmax would bend even a linear model.
-        _logitScorers = options.FaithfulnessCorrelationRuns > 0 || options.LinearitySamples > 0 ? Scorers(options, network, classes, ScoreKind.Logit, device).Select(s => s.Scorer).ToArray() : null;
+        _logitScorers = options.FaithfulnessCorrelationRuns > 0 || options.LinearitySamples > 0 ? Scorers(options, classes, ScoreKind.Logit, device).Select(s => s.Scorer).ToArray() : null;
         _segmenter = new Segmenter(options.Segmentation, shape);
         _topKSegmenter = new Segmenter(options.TopKSegmentation, shape);
         int f = options.Fractions.Count;
@@ -64,9 +67,9 @@ internal sealed class AttributionEvaluationEngine : IDisposable
         _linearity = _scorers.Select(_ => new MetricAccumulator()).ToArray();
     }
 
-    private (string Name, IPerturbationScorer Scorer)[] Scorers(AttributionEvaluationOptions options, TorchSharp.torch.nn.Module network, int classes, ScoreKind kind, Device device)
+    private (string Name, IPerturbationScorer Scorer)[] Scorers(AttributionEvaluationOptions options, int classes, ScoreKind kind, Device device)
     {
-        var scorers = options.Removals.Select(m => (m.ToString(), (IPerturbationScorer)new MaskedNetworkScorer(network, classes, m, _classifier.Normalization, kind, device: device))).ToList();
+        var scorers = options.Removals.Select(m => (m.ToString(), (IPerturbationScorer)new MaskedNetworkScorer(_maskedClassifiers, m, classes, kind))).ToList();
         if (options.Road)
             scorers.Add(("Road", new RoadScorer(_classifier.Description, kind, device: device)));
         return scorers.ToArray();
@@ -380,5 +383,6 @@ internal sealed class AttributionEvaluationEngine : IDisposable
     {
         foreach (var scorer in _scorers.Select(s => s.Scorer).Concat(_logitScorers ?? []))
             (scorer as IDisposable)?.Dispose();
+        _maskedClassifiers.Dispose();
     }
 }

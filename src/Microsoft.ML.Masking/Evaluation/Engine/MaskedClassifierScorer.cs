@@ -5,7 +5,11 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.Masking.Evaluation.Engine;
 
-/// <summary>One <see cref="MaskedClassifier"/> per method over the same network, made once per evaluation (only the layer-masking one folds BatchNorm, on its first pass).</summary>
+/// <summary>
+/// One <see cref="MaskedClassifier"/> per method over the same network, made once per evaluation (only the
+/// layer-masking one folds BatchNorm, on its first pass). The masking evaluators score through it directly; the
+/// attribution methods and metrics through <see cref="Attribution.Engine.MaskedNetworkScorer"/>, a one-method view.
+/// </summary>
 internal sealed class MaskedClassifierScorer : IMaskedScorer, IDisposable
 {
     private readonly Dictionary<MaskingMethod, MaskedClassifier> _classifiers;
@@ -29,6 +33,9 @@ internal sealed class MaskedClassifierScorer : IMaskedScorer, IDisposable
         // Any classifier's graph gives the plain pass; they all wrap the same network.
         return _classifiers[Methods[0]].Network.ForwardPlain(_normalization.Apply(pixels.to(Device))).Logits.MoveToOuterDisposeScope();
     }
+
+    /// <summary>The classifier of <paramref name="method"/> (shared: the caller does not dispose it).</summary>
+    public MaskedClassifier Classifier(MaskingMethod method) => _classifiers[method];
 
     public Tensor MaskedLogits(MaskingMethod method, Tensor pixels, Tensor keep, Generator generator) =>
         _classifiers[method].Forward(pixels, keep, generator).Logits;
