@@ -150,7 +150,7 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
         ImageClassifier? classifier = null;
         if (header.Classifier is not null)
         {
-            var network = new ResNet(header.Classifier.Architecture);
+            var network = header.Classifier.BuildNetwork();
             reader.ReadWeights(WeightsStream, network);
             network.eval();
             classifier = ImageClassifier.FromHeader(header.Classifier, network);

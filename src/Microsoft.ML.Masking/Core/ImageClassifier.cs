@@ -268,16 +268,21 @@ public sealed class ImageClassifier
     }
 
     /// <summary>What model.zip stores about the classifier besides its weights.</summary>
-    /// <exception cref="NotSupportedException">The network is not a <see cref="ResNet"/>, so it could not be rebuilt on load.</exception>
-    internal ImageClassifierHeader ToHeader() => new(
-        Architecture ?? throw new NotSupportedException(
-            $"Only a Microsoft.ML.Masking.Models.ResNet network can be saved into model.zip; this classifier's network is {Network.GetType().FullName}. " +
-            "For torchvision ResNet weights, describe the classifier with ImageClassifier.FromWeights (same parameter names), which can be saved."),
-        ImageShape, Normalization.Mean.ToArray(), Normalization.StandardDeviation.ToArray(), _classNames,
-        Normalization.ChannelOrder?.ToArray(), Normalization.MeanImage?.ToArray(), HasClassifierHead ? null : true);
+    /// <exception cref="NotSupportedException">The network is neither a <see cref="ResNet"/> nor a TorchVision classifier
+    /// of <see cref="TorchVisionModel"/>, so it could not be rebuilt on load.</exception>
+    internal ImageClassifierHeader ToHeader()
+    {
+        var torchVision = Architecture is null ? TorchVisionArchitecture.Recognise(Network) : null;
+        if (Architecture is null && torchVision is null)
+            throw new NotSupportedException(
+                $"Only the library's ResNet and TorchVision's VGG, AlexNet, MobileNetV2 and MobileNetV3 can be saved into model.zip; this classifier's network is {Network.GetType().FullName}. " +
+                "For torchvision ResNet weights, describe the classifier with ImageClassifier.FromWeights (same parameter names), which can be saved.");
+        return new(Architecture, ImageShape, Normalization.Mean.ToArray(), Normalization.StandardDeviation.ToArray(), _classNames,
+            Normalization.ChannelOrder?.ToArray(), Normalization.MeanImage?.ToArray(), HasClassifierHead ? null : true, torchVision);
+    }
 
-    /// <summary>Rebuilds a classifier from a header and its (already loaded) network.</summary>
-    internal static ImageClassifier FromHeader(ImageClassifierHeader header, ResNet network) =>
+    /// <summary>Rebuilds a classifier from a header and its (already loaded) network, <see cref="ImageClassifierHeader.BuildNetwork"/>'s.</summary>
+    internal static ImageClassifier FromHeader(ImageClassifierHeader header, nn.Module<Tensor, Tensor> network) =>
         new(network, new ChannelNormalization(header.ChannelMean, header.ChannelStandardDeviation, header.ChannelOrder, header.MeanImage,
                 header.MeanImage is null ? null : header.ImageShape),
             header.ImageShape, header.ClassNames, device: null, hasClassifierHead: header.NoClassifierHead != true);

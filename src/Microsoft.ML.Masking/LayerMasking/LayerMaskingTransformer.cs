@@ -115,7 +115,7 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
     {
         var reader = ModelContentReader.Open(ctx, ModelFormat);
         var header = reader.Version == 1 ? reader.ReadJson<SavedHeaderV1>(HeaderEntry).Upgrade() : reader.ReadJson<SavedHeader>(HeaderEntry);
-        var network = new ResNet(header.Classifier.Architecture);
+        var network = header.Classifier.BuildNetwork();
         reader.ReadWeights(WeightsEntry, network);
         network.eval();
         return new LayerMaskingTransformer(env, header.Settings, ImageClassifier.FromHeader(header.Classifier, network));

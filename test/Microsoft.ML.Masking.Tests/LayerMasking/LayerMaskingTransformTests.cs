@@ -162,6 +162,33 @@ public sealed class LayerMaskingTransformTests
     }
 
     [TestMethod]
+    [Timeout(180_000, CooperativeCancellation = true)]
+    [DataRow("mobilenet-v3-small")] // squeeze-and-excitation, Hardswish, Hardsigmoid, depthwise convolutions, inverted residuals
+    public void ATorchVisionNetworkSavesAndLoadsWithIdenticalScoresInAFreshProcess(string family)
+    {
+        var (ml, data, folder, images, masks) = Setup(count: 4);
+        var network = TorchVisionFamilyTests.Build(family);
+        var options = new LayerMaskingOptions
+        {
+            Classifier = ImageClassifier.FromModule(network, new ChannelNormalization(Mean, Std), new ImageShape(3, Side, Side)),
+            ImageColumnName = "Pixels",
+            MaskColumnName = "Mask",
+            BatchSize = 3,
+            FeaturesColumnName = "Features",
+        };
+        var fitted = Pixels(ml, images).Append(ml.Transforms.LayerMask(options)).Fit(data);
+        var expected = TestData.Vectors(fitted.Transform(data), "Score").SelectMany(v => v).ToArray();
+        var modelPath = Path.Combine(folder, "model.zip");
+        ml.Model.Save(fitted, data.Schema, modelPath);
+
+        var masksPath = Path.Combine(folder, "masks.bin");
+        MaskedImageRows.WriteMasks(masksPath, masks);
+        var output = Path.Combine(folder, "scores.bin");
+        FreshProcessRunner.Run(LayerMaskScoring.Command, modelPath, images, masksPath, output);
+        CollectionAssert.AreEqual(Bits(expected), Bits(FreshProcessRunner.ReadFloats(output)), "fresh process");
+    }
+
+    [TestMethod]
     public void PredictionEngineGivesTheSameScoreAsTheBatchedView()
     {
         var (ml, data, _, images, _) = Setup(count: 3);

@@ -1,4 +1,5 @@
 using Microsoft.ML.Masking.LayerMasking.Engine;
+using Microsoft.ML.Masking.Models;
 using Microsoft.ML.Masking.Tests.TestDoubles;
 using TorchSharp;
 using static Microsoft.ML.Masking.Tests.LayerMasking.TestNetworks;
@@ -163,5 +164,32 @@ public sealed class TorchVisionFamilyTests
         var ceil = nn.Sequential(("conv", nn.Conv2d(3, 4, 3)), ("pool", nn.AvgPool2d(2, ceil_mode: true)));
         e = Assert.ThrowsExactly<NotSupportedException>(() => LayerMaskedNetwork.Create(ceil));
         StringAssert.Contains(e.Message, "'pool'");
+    }
+
+    [TestMethod]
+    [DataRow("vgg11", TorchVisionModel.Vgg11, 5)]
+    [DataRow("vgg11-bn", TorchVisionModel.Vgg11BatchNorm, 5)]
+    [DataRow("alexnet", TorchVisionModel.AlexNet, 5)]
+    [DataRow("mobilenet-v2", TorchVisionModel.MobileNetV2, 5)]
+    [DataRow("mobilenet-v3-small", TorchVisionModel.MobileNetV3Small, 1000)]
+    [DataRow("mobilenet-v3-large", TorchVisionModel.MobileNetV3Large, 1000)]
+    public void EachFamilyIsRecognisedForSavingAndTheRandomStateIsLeftAlone(string name, TorchVisionModel model, int classes)
+    {
+        var network = Build(name);
+        torch.manual_seed(5);
+        var recognised = TorchVisionArchitecture.Recognise(network);
+        var draw = torch.rand(3).data<float>().ToArray();
+        torch.manual_seed(5);
+        CollectionAssert.AreEqual(torch.rand(3).data<float>().ToArray(), draw, "the check's candidate network consumed no random numbers");
+        Assert.AreEqual(new TorchVisionArchitecture(model, classes), recognised);
+    }
+
+    [TestMethod]
+    public void AModifiedTorchVisionNetworkRefusesToSaveNamingTheParameter()
+    {
+        using var narrow = torchvision.models.mobilenet_v2(num_classes: 4, width_mult: 0.5);
+        var e = Assert.ThrowsExactly<NotSupportedException>(() => TorchVisionArchitecture.Recognise(narrow));
+        StringAssert.Contains(e.Message, "features.0.0.weight");
+        Assert.IsNull(TorchVisionArchitecture.Recognise(nn.Sequential(nn.Conv2d(3, 4, 3))), "not a TorchVision classifier");
     }
 }
