@@ -1,6 +1,7 @@
 using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.Pretraining;
 using Microsoft.ML.Masking.Pretraining.Engine;
+using Microsoft.ML.Masking.Tests.TestDoubles;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -38,6 +39,26 @@ public sealed class MaskedAutoencoderEngineTests
         var identity = arange(16, ScalarType.Int64).expand(5, -1);
         Assert.IsTrue(restored.eq(identity).all().item<bool>(), "shuffle ∘ restore is the identity");
         Assert.IsTrue(m.KeepIndices.eq(shuffle.narrow(1, 0, keep)).all().item<bool>(), "the kept patches have the smallest noise");
+    }
+
+    [TestMethod]
+    public void FusedAttentionEqualsTheWrittenOutFormulaInValueAndGradient()
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(11);
+        manual_seed(11);
+        var block = new TransformerBlock(width: 16, heads: 4, mlpRatio: 2);
+        var x = randn([3, 7, 16], generator: generator);
+        var fusedInput = x.clone().requires_grad_(true);
+        var referenceInput = x.clone().requires_grad_(true);
+        var upstream = randn([3, 7, 16], generator: generator);
+
+        var fused = block.AttentionOutput(fusedInput);
+        var reference = block.ReferenceAttention(referenceInput);
+        FloatAssert.AreClose(reference, fused, 1e-5, "fused scaled_dot_product_attention against softmax(q·kᵀ/√d)·v");
+        fused.mul(upstream).sum().backward();
+        reference.mul(upstream).sum().backward();
+        FloatAssert.AreClose(referenceInput.grad!, fusedInput.grad!, 1e-5, "input gradients of the fused and the written-out attention");
     }
 
     [TestMethod]

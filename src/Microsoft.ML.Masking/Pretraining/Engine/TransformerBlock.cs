@@ -41,12 +41,42 @@ internal sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         return y.Plus(fc2.forward(act.forward(fc1.forward(norm2.forward(y))))).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Multi-head self-attention, softmax(q·kᵀ / √d_head)·v per head, by libtorch's fused
+    /// <c>scaled_dot_product_attention</c> (scale 1/√d_head by default). The fused kernel never materialises the
+    /// [N, heads, T, T] weights in the forward pass nor their intermediates in the backward pass; the unfused
+    /// matmul–scale–softmax–matmul chain allocated three such tensors per block and direction, and their page faults
+    /// (not the arithmetic) dominated the decoder's step time (docs/benchmarks.md, MAE section).
+    /// <see cref="ReferenceAttention"/> is the unfused formula, kept for the test that pins the two together.
+    /// </summary>
     private Tensor Attention(Tensor x)
+    {
+        var (q, k, v) = Heads(x);
+        return Merge(nn.functional.scaled_dot_product_attention(q, k, v), x);
+    }
+
+    /// <summary>The same attention written out (softmax(q·kᵀ · scale)·v), for tests.</summary>
+    internal Tensor ReferenceAttention(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var (q, k, v) = Heads(x);
+        var weights = q.matmul(k.transpose(-2, -1)).Times(_scale).softmax(-1);
+        return Merge(weights.matmul(v), x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>This block's attention output for <paramref name="x"/> [N, T, D] (before the residual), for tests.</summary>
+    internal Tensor AttentionOutput(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return Attention(x).MoveToOuterDisposeScope();
+    }
+
+    private (Tensor Q, Tensor K, Tensor V) Heads(Tensor x)
     {
         long n = x.shape[0], t = x.shape[1], d = x.shape[2];
         var parts = qkv.forward(x).reshape(n, t, 3, _heads, d / _heads).permute(2, 0, 3, 1, 4);
-        var (q, k, v) = (parts[0], parts[1], parts[2]);
-        var weights = q.matmul(k.transpose(-2, -1)).Times(_scale).softmax(-1);
-        return proj.forward(weights.matmul(v).transpose(1, 2).reshape(n, t, d));
+        return (parts[0], parts[1], parts[2]);
     }
+
+    private Tensor Merge(Tensor perHead, Tensor x) => proj.forward(perHead.transpose(1, 2).reshape(x.shape[0], x.shape[1], x.shape[2]));
 }
