@@ -32,13 +32,16 @@ internal static class PixelScaleCheck
             if (normalization.MeanImage is not null)
             {
                 // A mean-image network (ML.NET's ResNet-18) was not trained on normalised inputs of deviation 1, so
-                // only the pixel scale is compared: 0–1 pixels against a mean image on the 0–255 scale.
+                // only the pixel scale is compared with the mean image's: 0–1 against 0–255, or the other way round.
                 double pixelMax = values.abs().max().item<double>(), meanScale = Math.Abs(normalization.ChannelPixelMean(c));
-                if (pixelMax > 1.5 || meanScale < 10)
+                bool unitPixels = pixelMax <= 1.5 && meanScale >= 10, bytePixels = pixelMax > 10 && meanScale > 0 && meanScale <= 1.5;
+                if (!unitPixels && !bytePixels)
                     continue;
                 return FormattableString.Invariant($"Column '{column}': in the first {rows} row(s), channel {c} holds pixel values up to {pixelMax:G4}, ") +
-                    FormattableString.Invariant($"but the classifier's mean image averages {meanScale:G4} there (0–255 pixels), so its scores will be unreliable. ") +
-                    "Extract the pixels without scaleImage (ExtractPixels' default keeps 0–255).";
+                    FormattableString.Invariant($"but the classifier's mean image averages {meanScale:G4} there, so its scores will be unreliable. ") +
+                    (unitPixels
+                        ? "Extract the pixels without scaleImage (ExtractPixels' default keeps 0–255), or make the classifier with pixelMaximum: 1."
+                        : "Scale the pixels to 0–1 (ExtractPixels(scaleImage: 1f / 255)), or make the classifier with pixelMaximum: 255.");
             }
             double normalizedMean = (mean - normalization.Mean[c]) / normalization.StandardDeviation[c];
             double normalizedDeviation = deviation / normalization.StandardDeviation[c];

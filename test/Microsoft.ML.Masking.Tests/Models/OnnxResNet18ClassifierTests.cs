@@ -225,6 +225,19 @@ public sealed class OnnxResNet18ClassifierTests
     }
 
     [TestMethod]
+    public void PixelsOnTheOtherScaleThanTheClassifiersAreReported()
+    {
+        using var scope = NewDisposeScope();
+        var bytes = rand([1, 3, Side, Side], generator: new Generator(7)).mul_(255f);
+        var unit = ImageClassifier.FromOnnxResNet18(pixelMaximum: 1f);
+        using var network = unit.Network;
+        Assert.IsNull(PixelScaleCheck.Check(bytes, s_classifier.Normalization, "Pixels"), "0–255 pixels for the 0–255 classifier");
+        Assert.IsNull(PixelScaleCheck.Check(bytes.div(255f), unit.Normalization, "Pixels"), "0–1 pixels for the 0–1 classifier");
+        StringAssert.Contains(PixelScaleCheck.Check(bytes.div(255f), s_classifier.Normalization, "Pixels"), "pixelMaximum: 1");
+        StringAssert.Contains(PixelScaleCheck.Check(bytes, unit.Normalization, "Pixels"), "pixelMaximum: 255");
+    }
+
+    [TestMethod]
     public void EvaluatorsRefuseAClassifierWithoutAHead()
     {
         var error = Assert.ThrowsExactly<ArgumentException>(() => s_classifier.RequireClassifierHead("The masking evaluation"));
