@@ -41,7 +41,9 @@ internal sealed class EnsembleTrainingEngine(DynamicMaskEnsembleTrainer.Options 
             {
                 channel.Info(i == 0
                     ? $"Member 1/{o.MemberCount}: the ordinary classifier."
-                    : FormattableString.Invariant($"Member {i + 1}/{o.MemberCount}: distillation ε {o.Epsilon}, {o.AttackSteps} steps, λ {o.DistillationWeight}, top {o.ImportantChannelShare:P0} channels; gating {o.Gating}."));
+                    : o.DistillationWeight > 0
+                        ? FormattableString.Invariant($"Member {i + 1}/{o.MemberCount}: distillation ε {o.Epsilon}, {o.AttackSteps} steps, λ {o.DistillationWeight}, top {o.ImportantChannelShare:P0} channels; gating {o.Gating}.")
+                        : $"Member {i + 1}/{o.MemberCount}: no distillation; gating {o.Gating}.");
                 histories.Add(i == 0 ? TrainFirst(training, validation, normalization, network) : TrainNext(i, training, validation, normalization, network, importances));
                 network.Freeze(device);
                 importances.Add(ChannelImportance.Measure(network, i, training, normalization, o.InferenceBatchSize, device, CheckAlive));
