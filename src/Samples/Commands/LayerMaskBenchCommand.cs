@@ -56,7 +56,7 @@ public sealed class LayerMaskBenchCommand : ISampleCommand
     }
 
     /// <summary>The CPU as <c>lscpu</c> names it ("model name" in /proc/cpuinfo) and whether it has AVX-512.</summary>
-    private static JsonObject CpuInfo()
+    internal static JsonObject CpuInfo()
     {
         const string cpuinfo = "/proc/cpuinfo";
         var lines = File.Exists(cpuinfo) ? File.ReadLines(cpuinfo).ToArray() : [];

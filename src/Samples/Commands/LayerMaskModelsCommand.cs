@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.ML.Masking.LayerMasking.Engine;
+using Microsoft.ML.Masking.Models;
+using Microsoft.ML.Masking.Models.Onnx;
+using Microsoft.ML.Masking.Samples.Benchmarks;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using ResNet = Microsoft.ML.Masking.Models.ResNet;
+
+namespace Microsoft.ML.Masking.Samples.Commands;
+
+/// <summary>
+/// Layer masking on every architecture family the graph engine reads (random weights with random BatchNorm statistics,
+/// and ML.NET's pretrained ONNX ResNet-18): how far an all-ones mask is from the module's own forward, how far the
+/// output moves when the removed pixels change, and a layer-masked forward pass's time over the module's own.
+/// </summary>
+public sealed class LayerMaskModelsCommand : ISampleCommand
+{
+    /// <inheritdoc/>
+    public string Name => "layer-mask-models";
+
+    /// <inheritdoc/>
+    public string Summary => "layer masking on ResNet-18/50, VGG-11-BN, AlexNet, MobileNetV2/V3 and the ONNX ResNet-18: all-ones and invariance diffs, masked/plain; --out DIR [--size PX] [--batch N] [--rounds N] [--only a,b]";
+
+    private static readonly (string Key, Func<nn.Module<Tensor, Tensor>> Build)[] Families =
+    [
+        ("resnet18", () => new ResNet(ResNetArchitecture.ResNet18(), seed: 1)),
+        ("resnet50", () => new ResNet(ResNetArchitecture.ResNet50(), seed: 1)),
+        ("vgg11_bn", () => torchvision.models.vgg11_bn()),
+        ("alexnet", () => torchvision.models.alexnet()),
+        ("mobilenet_v2", () => torchvision.models.mobilenet_v2()),
+        ("mobilenet_v3_large", torchvision.models.mobilenet_v3_large),
+        ("mobilenet_v3_small", torchvision.models.mobilenet_v3_small),
+    ];
+
+    /// <inheritdoc/>
+    public int Run(SampleArguments args)
+    {
+        var outDir = args.String("out", "out/layer-mask-models");
+        int size = args.Int("size", 224);
+        int batch = args.Int("batch", 8);
+        int rounds = args.Int("rounds", 5);
+        var onnx = args.String("onnx", Path.Combine(AppContext.BaseDirectory, "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx"));
+        var only = args.String("only", string.Join(",", Families.Select(f => f.Key).Append("onnx_resnet18")))
+            .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        args.EnsureAllUsed();
+        Directory.CreateDirectory(outDir);
+
+        var report = new JsonObject
+        {
+            ["cpu"] = LayerMaskBenchCommand.CpuInfo(),
+            ["date_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+            ["torch_threads"] = torch.get_num_threads(),
+            ["image_size"] = size,
+            ["batch"] = batch,
+            ["rounds"] = rounds,
+            ["weights"] = "random (seeded), BatchNorm running statistics and affine parameters randomised; onnx_resnet18: ML.NET's ImageNet weights",
+            ["mask"] = "half of the 16x16 patches removed (plain time: the module's own forward)",
+        };
+        foreach (var (key, build) in Families.Where(f => only.Contains(f.Key)))
+        {
+            using var scope = NewDisposeScope();
+            torch.manual_seed(1);
+            using var network = build();
+            RandomiseBatchNorm(network);
+            var images = randn([batch, 3, size, size], generator: new Generator(7));
+            report[key] = Measure(key, network, images, network.call, r => r.Logits, rounds);
+        }
+        if (only.Contains("onnx_resnet18"))
+        {
+            using var scope = NewDisposeScope();
+            using var network = OnnxResNetImporter.ImportResNet(onnx);
+            int side = OnnxResNet18Command.Side;
+            // Mean-subtracted BGR pixels on the 0–255 scale: the range of the network's input.
+            var images = randn([batch, 3, side, side], generator: new Generator(5)).mul_(40f);
+            var entry = Measure("onnx_resnet18", network, images, network.Features, r => r.Features!, rounds);
+            using (no_grad())
+                entry["vs_onnxruntime_max_rel_diff"] = OnnxResNet18Command.MaxRelativeDiffToOnnxRuntime(onnx, images, network.Features(images));
+            entry["image_size"] = side;
+            report["onnx_resnet18"] = entry;
+        }
+
+        var path = Path.Combine(outDir, "layer-mask-models.json");
+        var json = report.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        File.WriteAllText(path, json);
+        Console.WriteLine(json);
+        Console.WriteLine($"wrote {path}");
+        return 0;
+    }
+
+    /// <summary>Non-trivial running statistics and affine parameters, so that BatchNorm (and its folding) matters.</summary>
+    private static void RandomiseBatchNorm(nn.Module network)
+    {
+        var g = new Generator(11);
+        using var _ = no_grad();
+        foreach (var (_, m) in network.named_modules())
+        {
+            if (m is not BatchNorm2d bn) continue;
+            long c = bn.num_features;
+            bn.running_mean!.copy_(randn(c, generator: g) * 0.2);
+            bn.running_var!.copy_(rand(c, generator: g) + 0.5);
+            bn.weight!.copy_(rand(c, generator: g) * 0.4 + 0.3);
+            bn.bias!.copy_(randn(c, generator: g) * 0.2);
+        }
+        network.eval();
+    }
+
+    /// <param name="key">The report's name of the network.</param>
+    /// <param name="network">The network, in evaluation mode.</param>
+    /// <param name="images">The batch to score.</param>
+    /// <param name="plainForward">The module's own forward pass to compare with and to time as "plain".</param>
+    /// <param name="output">What of a layer-masked pass is compared with <paramref name="plainForward"/> (logits, or the
+    /// features of a backbone without a trained head).</param>
+    /// <param name="rounds">Timed rounds.</param>
+    private static JsonObject Measure(string key, nn.Module<Tensor, Tensor> network, Tensor images, Func<Tensor, Tensor> plainForward,
+        Func<MaskedForwardResult, Tensor> output, int rounds)
+    {
+        Console.WriteLine($"== {key}, {images.shape[0]}×{images.shape[2]}×{images.shape[3]}");
+        using var noGrad = no_grad();
+        long batch = images.shape[0], side = images.shape[2];
+        using var masked = LayerMaskedNetwork.Create(network);
+        Tensor Output(MaskedForwardResult r) => output(r);
+        var plain = plainForward(images);
+        double scale = plain.abs().max().item<float>();
+        double allOnes = Output(masked.ForwardWithFeatures(images, ones(batch, side, side))).sub(plain).abs().max().item<float>();
+
+        var generator = new Generator(9);
+        long cells = side / 16;
+        var keep = nn.functional.interpolate(
+            rand([batch, 1, cells, cells], generator: generator).ge(0.5).to(ScalarType.Float32),
+            scale_factor: [16, 16], mode: InterpolationMode.Nearest);
+        var other = where(keep.eq(0), randn(images.shape, generator: generator).mul_(100f), images);
+        double invariance = Output(masked.ForwardWithFeatures(images, keep)).sub(Output(masked.ForwardWithFeatures(other, keep))).abs().max().item<float>();
+
+        static void Time(Func<Tensor> forward)
+        {
+            using var s = NewDisposeScope();
+            forward();
+        }
+        var medians = Stopwatches.Interleaved(
+        [
+            ("plain", () => Time(() => plainForward(images))),
+            ("masked", () => Time(() => masked.Forward(images, keep))),
+        ], warmup: 1, rounds: rounds, progress: Console.WriteLine);
+        return new JsonObject
+        {
+            ["output_scale"] = scale,
+            ["all_ones_max_abs_diff"] = allOnes,
+            ["invariance_max_abs_diff"] = invariance,
+            ["plain_ms"] = Math.Round(medians["plain"] * 1000, 1),
+            ["masked_ms"] = Math.Round(medians["masked"] * 1000, 1),
+            ["masked_over_plain"] = Math.Round(medians["masked"] / medians["plain"], 3),
+        };
+    }
+}
