@@ -99,6 +99,17 @@ internal static class SchemaChecks
         return column;
     }
 
+    /// <summary>Checks that <paramref name="columnName"/> exists and is a scalar key, as classification labels are (estimator side).</summary>
+    public static SchemaShape.Column CheckKey(SchemaShape inputSchema, string columnName, string paramName = "inputSchema")
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        if (!inputSchema.TryFindColumn(columnName, out var column))
+            throw NotFound(paramName, columnName);
+        if (!column.IsKey || column.Kind != SchemaShape.Column.VectorKind.Scalar)
+            throw Mismatch(paramName, columnName, "Key<UInt32>", Describe(column));
+        return column;
+    }
+
     /// <summary>"Could not find input column 'X'" (followed by " in the D" when <paramref name="dataName"/> is given).</summary>
     public static ArgumentOutOfRangeException NotFound(string paramName, string columnName, string? dataName = null) =>
         new(paramName, $"Could not find input column '{columnName}'{In(dataName)}");

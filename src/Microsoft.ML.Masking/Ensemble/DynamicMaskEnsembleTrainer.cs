@@ -54,10 +54,7 @@ public sealed partial class DynamicMaskEnsembleTrainer : IEstimator<DynamicMaskE
         ArgumentNullException.ThrowIfNull(inputSchema);
         var o = _options;
         SchemaChecks.CheckFloatVector(inputSchema, o.ImageColumnName);
-        if (!inputSchema.TryFindColumn(o.LabelColumnName, out var label))
-            throw SchemaChecks.NotFound(nameof(inputSchema), o.LabelColumnName);
-        if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar)
-            throw SchemaChecks.Mismatch(nameof(inputSchema), o.LabelColumnName, "Key<UInt32>", SchemaChecks.Describe(label));
+        SchemaChecks.CheckKey(inputSchema, o.LabelColumnName);
         return SchemaShapeColumns.Append(inputSchema,
         [
             SchemaShapeColumns.FloatVector(o.ScoreColumnName, hasSlotNames: true),
@@ -80,16 +77,8 @@ public sealed partial class DynamicMaskEnsembleTrainer : IEstimator<DynamicMaskE
         ArgumentNullException.ThrowIfNull(input);
         var o = _options;
         using var channel = _host.Start("Training");
-        var reader = new DataViewBatchReader(input,
-        [
-            BatchInputColumn.Image(o.ImageColumnName, o.Member.ImageShape, BatchValueRules.Finite) with { ShapeOption = "DynamicMaskEnsembleTrainer.Options.Member.ImageShape" },
-            BatchInputColumn.Label(o.LabelColumnName, requireKey: true),
-        ], nameof(input), "training data");
-        var label = reader.Binding[o.LabelColumnName];
-        if (label.ClassCount < 2)
-            throw new InvalidOperationException(
-                $"Label column '{o.LabelColumnName}' has a key type with {label.ClassCount} value; classification needs at least 2 classes.");
-        using var training = TrainingExamples.Read(reader);
+        using var training = TrainingExamples.ReadClassification(input, o.ImageColumnName, o.Member.ImageShape,
+            "DynamicMaskEnsembleTrainer.Options.Member.ImageShape", o.LabelColumnName);
         if (training.Count < 2)
             throw new InvalidOperationException($"The training data has {training.Count} image(s); training needs at least 2.");
         var validation = o.ValidationSet is null ? null

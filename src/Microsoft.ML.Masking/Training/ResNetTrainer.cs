@@ -50,10 +50,7 @@ public sealed partial class ResNetTrainer : IEstimator<ResNetClassificationTrans
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
         Core.SchemaChecks.CheckFloatVector(inputSchema, _options.ImageColumnName);
-        if (!inputSchema.TryFindColumn(_options.LabelColumnName, out var label))
-            throw Core.SchemaChecks.NotFound(nameof(inputSchema), _options.LabelColumnName);
-        if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar)
-            throw Core.SchemaChecks.Mismatch(nameof(inputSchema), _options.LabelColumnName, "Key<UInt32>", Core.SchemaChecks.Describe(label));
+        Core.SchemaChecks.CheckKey(inputSchema, _options.LabelColumnName);
         return SchemaShapeColumns.Append(inputSchema,
         [
             SchemaShapeColumns.FloatVector(_options.ScoreColumnName, hasSlotNames: true),
@@ -70,16 +67,8 @@ public sealed partial class ResNetTrainer : IEstimator<ResNetClassificationTrans
         ArgumentNullException.ThrowIfNull(input);
         var o = _options;
         using var channel = _host.Start("Training");
-        var reader = new DataViewBatchReader(input,
-        [
-            BatchInputColumn.Image(o.ImageColumnName, o.ImageShape, BatchValueRules.Finite) with { ShapeOption = "ResNetTrainer.Options.ImageShape" },
-            BatchInputColumn.Label(o.LabelColumnName, requireKey: true),
-        ], nameof(input), "training data");
-        var label = reader.Binding[o.LabelColumnName];
-        if (label.ClassCount < 2)
-            throw new InvalidOperationException(
-                $"Label column '{o.LabelColumnName}' has a key type with {label.ClassCount} value; classification needs at least 2 classes.");
-        using var training = TrainingExamples.Read(reader);
+        using var training = TrainingExamples.ReadClassification(input, o.ImageColumnName, o.ImageShape,
+            "ResNetTrainer.Options.ImageShape", o.LabelColumnName);
         var validation = o.ValidationSet is null ? null
             : StreamedExamples.ReadValidation(o.ValidationSet, training, o.ImageColumnName, o.LabelColumnName, nameof(Options.ValidationSet));
 

@@ -123,6 +123,27 @@ internal sealed class TrainingExamples : IDisposable
             Convert.ToHexString(hash.GetHashAndReset()));
     }
 
+    /// <summary>
+    /// Reads classification training data: a planar image column (finite pixels; <paramref name="shape"/> null = from
+    /// the column's dimensions, <paramref name="shapeOption"/> names the option for messages) and a key label with at
+    /// least two classes.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type (e.g. a label that is not a key).</exception>
+    /// <exception cref="InvalidOperationException">The label has fewer than two classes, or the data is empty or holds a bad value.</exception>
+    public static TrainingExamples ReadClassification(IDataView input, string imageColumn, ImageShape? shape, string shapeOption, string labelColumn)
+    {
+        var reader = new DataViewBatchReader(input,
+        [
+            BatchInputColumn.Image(imageColumn, shape, BatchValueRules.Finite) with { ShapeOption = shapeOption },
+            BatchInputColumn.Label(labelColumn, requireKey: true),
+        ], nameof(input), "training data");
+        var label = reader.Binding[labelColumn];
+        if (label.ClassCount < 2)
+            throw new InvalidOperationException(
+                $"Label column '{labelColumn}' has a key type with {label.ClassCount} value; classification needs at least 2 classes.");
+        return Read(reader);
+    }
+
     /// <summary>Frees the tensors.</summary>
     public void Dispose()
     {
