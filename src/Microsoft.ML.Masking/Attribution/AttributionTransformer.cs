@@ -165,17 +165,7 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
         var rowValue = _settings.RowValueColumnName is null ? null : outputs[1];
         if (!attribution.IsActive && rowValue is not { IsActive: true })
             return;
-        var g = _settings.ImageShape;
-        var pixels = inputs[0].ToTensor(rowCount, [g.Channels, g.Height, g.Width]);
-        if (!isfinite(pixels).all().item<bool>())
-            throw new InvalidOperationException($"Column '{_options.ImageColumnName}' holds NaN or infinite pixel values; attributions need finite pixels.");
-        var rowIds = new long[rowCount];
-        for (int i = 0; i < rowCount; i++)
-            rowIds[i] = ContentId(inputs[0].Row(i));
-        var keep = Keep(inputs, rowCount);
-        var targets = Targets(inputs, pixels, keep);
-        var segments = _method.NeedsSegments ? Segments(inputs, rowCount) : null;
-        var result = _method.Attribute(new AttributionBatch(pixels, targets, rowIds, segments, keep));
+        var result = _method.Attribute(Prepare(inputs, rowCount));
         if (attribution.IsActive)
             attribution.CopyFrom(Reduce(result.Attributions), rowCount);
         if (rowValue is { IsActive: true })
@@ -192,14 +182,9 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
     internal (Tensor Original, Tensor Perturbed) ExplainPerturbed(BatchBuffers inputs, int rowCount, int samples, double radius, int seed)
     {
         var g = _settings.ImageShape;
-        var pixels = inputs[0].ToTensor(rowCount, [g.Channels, g.Height, g.Width]);
-        var rowIds = new long[rowCount];
-        for (int i = 0; i < rowCount; i++)
-            rowIds[i] = ContentId(inputs[0].Row(i));
-        var keep = Keep(inputs, rowCount);
-        var targets = Targets(inputs, pixels, keep);
-        var segments = _method.NeedsSegments ? Segments(inputs, rowCount) : null;
-        var original = Reduce(_method.Attribute(new AttributionBatch(pixels, targets, rowIds, segments, keep)).Attributions);
+        var batch = Prepare(inputs, rowCount);
+        var (pixels, targets, rowIds, segments, keep) = (batch.Pixels, batch.Targets, batch.RowIds, batch.Segments, batch.Keep);
+        var original = Reduce(_method.Attribute(batch).Attributions);
         var copies = new Tensor[rowCount * samples];
         var copyTargets = new long[rowCount * samples];
         var copyIds = new long[rowCount * samples];
@@ -218,6 +203,25 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
             }
         var perturbed = Reduce(_method.Attribute(new AttributionBatch(cat(copies, 0), copyTargets, copyIds, copySegments, keep?.repeat_interleave(samples, 0))).Attributions);
         return (original, perturbed);
+    }
+
+    /// <summary>
+    /// What the method explains of a batch: its pixels (checked finite), a content id per row (the seed of its draws),
+    /// the keep-masks of layer-masked gradients, the targets and the segmentations.
+    /// </summary>
+    private AttributionBatch Prepare(BatchBuffers inputs, int rowCount)
+    {
+        var g = _settings.ImageShape;
+        var pixels = inputs[0].ToTensor(rowCount, [g.Channels, g.Height, g.Width]);
+        if (!isfinite(pixels).all().item<bool>())
+            throw new InvalidOperationException($"Column '{_options.ImageColumnName}' holds NaN or infinite pixel values; attributions need finite pixels.");
+        var rowIds = new long[rowCount];
+        for (int i = 0; i < rowCount; i++)
+            rowIds[i] = ContentId(inputs[0].Row(i));
+        var keep = Keep(inputs, rowCount);
+        var targets = Targets(inputs, pixels, keep);
+        var segments = _method.NeedsSegments ? Segments(inputs, rowCount) : null;
+        return new AttributionBatch(pixels, targets, rowIds, segments, keep);
     }
 
     private long[] Targets(BatchBuffers inputs, Tensor pixels, Tensor? keep)
