@@ -19,7 +19,7 @@ public sealed class MaeBenchCommand : ISampleCommand
     public string Name => "mae-bench";
 
     /// <inheritdoc/>
-    public string Summary => "throughput of random vs adversarial MAE pre-training, interleaved; --out DIR [--dataset fashion-mnist|shapes] [--rounds N] [--train N] [--threads N]";
+    public string Summary => "throughput of random vs adversarial MAE pre-training, interleaved; --out DIR [--dataset fashion-mnist|shapes] [--rounds N] [--train N] [--threads N] [--quick]";
 
     /// <inheritdoc/>
     public int Run(SampleArguments args)
@@ -29,6 +29,7 @@ public sealed class MaeBenchCommand : ISampleCommand
         int rounds = args.Int("rounds", 3);
         int trainCount = args.Int("train", 1024);
         int threads = args.Int("threads", Environment.ProcessorCount);
+        bool quick = args.Flag("quick");
         args.EnsureAllUsed();
         if (outDir.Length == 0)
             throw new ArgumentException("--out DIR is required: mae_bench.json goes there.");
@@ -49,6 +50,7 @@ public sealed class MaeBenchCommand : ISampleCommand
             {
                 var options = new MaskedAutoencoderPretrainer.Options
                 {
+                    Architecture = quick ? MaeCommand.QuickArchitecture() : new MaskedAutoencoderArchitecture(),
                     Masking = masking, Epochs = 1, BatchSize = 128, WarmupEpochs = 0, NumberOfThreads = threads, Seed = round + 1,
                 };
                 var model = ml.Transforms.PretrainMaskedAutoencoder(options).Fit(data);
@@ -65,7 +67,8 @@ public sealed class MaeBenchCommand : ISampleCommand
             $"median: random {randomSpeed:F1} images/s, adversarial {adversarialSpeed:F1} images/s; step-time ratio adversarial / random {ratio:F3} (target ≤ 1.15)"));
         var report = new JsonObject
         {
-            ["dataset"] = dataset, ["train_images"] = trainCount, ["rounds"] = rounds, ["threads"] = threads,
+            ["dataset"] = dataset, ["network"] = quick ? "quick (encoder 4x64, decoder 1x32)" : "default (encoder 6x128, decoder 2x64)",
+            ["cpu"] = LayerMaskBenchCommand.CpuInfo(), ["train_images"] = trainCount, ["rounds"] = rounds, ["threads"] = threads,
             ["random_images_per_second"] = new JsonArray(speeds[MaskingStrategy.Random].Select(s => (JsonNode)Math.Round(s, 1)).ToArray()),
             ["adversarial_images_per_second"] = new JsonArray(speeds[MaskingStrategy.Adversarial].Select(s => (JsonNode)Math.Round(s, 1)).ToArray()),
             ["median_random_images_per_second"] = Math.Round(randomSpeed, 1),

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Masking.Core.Batching;
 using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Pretraining;
 using Microsoft.ML.Masking.Samples.Reports;
@@ -27,6 +28,10 @@ public sealed class MaeCommand : ISampleCommand
         "[--epochs N] [--train N] [--alpha X] [--lambda X] [--objective maximize|seed-literal] [--rule top|threshold|mean] [--threads N]";
 
     private const int NeighbourCount = 20;
+
+    /// <summary>The network of <c>--quick</c> (and <c>mae-bench --quick</c>): encoder 4 × 64, decoder 1 × 32, 4 px patches (channels and image size come from the data).</summary>
+    internal static MaskedAutoencoderArchitecture QuickArchitecture() =>
+        new() { PatchSize = 4, EncoderWidth = 64, EncoderDepth = 4, EncoderHeads = 4, DecoderWidth = 32, DecoderDepth = 1, DecoderHeads = 4 };
 
     /// <inheritdoc/>
     public int Run(SampleArguments args)
@@ -80,9 +85,7 @@ public sealed class MaeCommand : ISampleCommand
         {
             Masking = masking,
             // The library's default network; --quick uses a smaller one (encoder 4×64, decoder 1×32) to fit minutes on 2 shared cores.
-            Architecture = quick
-                ? new MaskedAutoencoderArchitecture { PatchSize = 4, EncoderWidth = 64, EncoderDepth = 4, EncoderHeads = 4, DecoderWidth = 32, DecoderDepth = 1, DecoderHeads = 4 }
-                : new MaskedAutoencoderArchitecture(),
+            Architecture = quick ? QuickArchitecture() : new MaskedAutoencoderArchitecture(),
             MaxAdversarialShare = alpha,
             AdversarialWeight = lambda,
             Objective = objective,
@@ -185,27 +188,16 @@ public sealed class MaeCommand : ISampleCommand
         return (ml.Data.Cache(train), ml.Data.Cache(test), trainCount, "ObjectMask", 3);
     }
 
+    /// <summary>The embeddings, scaled to unit length for cosine similarity, and the labels.</summary>
     private static (float[][] Vectors, uint[] Labels) Embeddings(IDataView data)
     {
-        var embedding = data.Schema["Embedding"];
-        var label = data.Schema["Label"];
-        var vectors = new List<float[]>();
-        var labels = new List<uint>();
-        using var cursor = data.GetRowCursor([embedding, label]);
-        var getEmbedding = cursor.GetGetter<VBuffer<float>>(embedding);
-        var getLabel = cursor.GetGetter<uint>(label);
-        VBuffer<float> value = default;
-        uint key = 0;
-        while (cursor.MoveNext())
+        var (rows, labels) = Read(data, "Embedding", "Label");
+        foreach (var v in rows)
         {
-            getEmbedding(ref value);
-            getLabel(ref key);
-            var v = value.DenseValues().ToArray();
-            double norm = Math.Sqrt(v.Sum(x => (double)x * x));
-            vectors.Add(v.Select(x => (float)(x / Math.Max(norm, 1e-12))).ToArray());
-            labels.Add(key);
+            float norm = (float)Math.Max(Math.Sqrt(v.Sum(x => (double)x * x)), 1e-12);
+            for (int d = 0; d < v.Length; d++) v[d] /= norm;
         }
-        return (vectors.ToArray(), labels.ToArray());
+        return (rows, labels);
     }
 
     /// <summary>Accuracy of a majority vote among the k training embeddings with the highest cosine similarity.</summary>
@@ -279,19 +271,31 @@ public sealed class MaeCommand : ISampleCommand
         return rgb;
     }
 
-    private static float[][] Column(IDataView data, string name)
+    private static float[][] Column(IDataView data, string name) => Read(data, name).Rows;
+
+    /// <summary>
+    /// The rows of the float-vector column <paramref name="name"/> (and the keys of <paramref name="label"/> when given),
+    /// through the library's one batch reader, so the columns are checked and named as in the library.
+    /// </summary>
+    private static (float[][] Rows, uint[] Labels) Read(IDataView data, string name, string? label = null)
     {
-        var column = data.Schema[name];
+        int size = (data.Schema[name].Type as VectorDataViewType)?.Size
+                   ?? throw new ArgumentException($"Column '{name}' is not a vector of floats.", nameof(name));
+        var columns = new List<BatchInputColumn> { BatchInputColumn.Vector(name, size) };
+        if (label is not null)
+            columns.Add(BatchInputColumn.Label(label));
         var rows = new List<float[]>();
-        using var cursor = data.GetRowCursor([column]);
-        var getter = cursor.GetGetter<VBuffer<float>>(column);
-        VBuffer<float> value = default;
-        while (cursor.MoveNext())
+        var labels = new List<uint>();
+        foreach (var batch in new DataViewBatchReader(data, columns).Batches(256))
         {
-            getter(ref value);
-            rows.Add(value.DenseValues().ToArray());
+            for (int i = 0; i < batch.Count; i++)
+            {
+                rows.Add(batch[name].Row(i).ToArray());
+                if (label is not null)
+                    labels.Add(batch[label].Keys[i]);
+            }
         }
-        return rows.ToArray();
+        return (rows.ToArray(), labels.ToArray());
     }
 
     private static double Number(string text, string name) =>
