@@ -54,7 +54,7 @@ public sealed class LayerMaskingOptions
     /// <summary>σ in pixels of <see cref="MaskingMethod.Blur"/>. Default: 4.</summary>
     public double BlurSigma { get; set; } = 4.0;
 
-    /// <summary>Seed of <see cref="MaskingMethod.Noise"/>: every batch draws its noise from a fresh generator with this seed, so a row's noise depends only on its place in the batch. Default: 0.</summary>
+    /// <summary>Seed of <see cref="MaskingMethod.Noise"/>: each row's noise is drawn from a generator seeded with this seed and the row's position in the data view, so it does not depend on the batch size. Default: 0.</summary>
     public int NoiseSeed { get; set; }
 
     /// <summary>True: the score column holds logits; false: softmax probabilities, like ML.NET's multiclass scores. Default: false.</summary>

@@ -130,9 +130,10 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
         var mask = inputs[1].ToTensor(rowCount, [shape.Height, shape.Width], _device);
         var keep = s.MaskMarksRemoved ? mask.OneMinus() : mask;
         pixels = LayerMaskInputCheck.Check(pixels, mask, keep, s.Method, s.ImageColumnName, s.MaskColumnName, inputs.FirstRow);
-        using var generator = new Generator((ulong)s.NoiseSeed, _device);
+        // Noise per row (seed, row position), so a row's fill does not depend on the batch size or its place in a batch.
+        using var noise = s.Method == MaskingMethod.Noise ? InputMasking.RowNoise(pixels.shape, s.NoiseSeed, inputs.FirstRow, _device) : null;
         // The mask values were checked just above; the classifier checks only shapes (no second wait for the device).
-        var result = _masked.ForwardChecked(pixels, keep, generator);
+        var result = _masked.ForwardChecked(pixels, keep, noise: noise);
         var logits = s.ClassOrder is { } order ? result.Logits.index_select(1, tensor(order.Select(i => (long)i).ToArray(), device: _device)) : result.Logits;
         var score = outputs[s.ScoreColumnName];
         if (score.IsActive)

@@ -135,6 +135,33 @@ public sealed class LayerMaskingTransformTests
         Assert.IsTrue(Differ(scores[MaskingMethod.Grey][0], layer[0]), "grey fill against layer masking");
     }
 
+    [TestMethod]
+    public void NoiseBaselineGivesARowTheSameFillInBatchesOfOneAndOfFive()
+    {
+        // The draws themselves: row i of a five-row batch is the one-row draw for row i, bit for bit (the same computation).
+        using var five = InputMasking.RowNoise([5, 3, 4, 4], seed: 11, firstRow: 0, CPU);
+        for (int i = 0; i < 5; i++)
+        {
+            using var one = InputMasking.RowNoise([1, 3, 4, 4], seed: 11, firstRow: i, CPU);
+            CollectionAssert.AreEqual(Bits(five[i].data<float>().ToArray()), Bits(one[0].data<float>().ToArray()), $"row {i}: batch of five against batch of one");
+        }
+
+        // Through the transform: the same fill per row, so the scores agree up to the rounding of another batch size.
+        var (ml, data, _, images, _) = Setup(count: 5);
+        var network = SmallBasic();
+        List<float[]> Scores(int batchSize, int seed)
+        {
+            var options = Options(network, MaskingMethod.Noise, batchSize);
+            options.NoiseSeed = seed;
+            return TestData.Vectors(Pixels(ml, images).Append(ml.Transforms.LayerMask(options)).Fit(data).Transform(data), "Score");
+        }
+        var ones = Scores(1, seed: 3);
+        var fives = Scores(5, seed: 3);
+        for (int i = 0; i < 5; i++)
+            FloatAssert.AreClose(fives[i], ones[i], 1e-5, $"row {i}: noise fill in a batch of five against a batch of one");
+        Assert.IsTrue(Differ(ones, Scores(1, seed: 4)), "another seed draws other noise (the noise reaches the scores)");
+    }
+
     private static bool Differ(List<float[]> a, List<float[]> b) =>
         a.Zip(b).Any(p => p.First.Zip(p.Second).Any(v => Math.Abs(v.First - v.Second) > 1e-4));
 

@@ -16,6 +16,9 @@ internal enum SeedStream : long
     /// <summary>The patches a patch-grid mask transform removes (row).</summary>
     PatchMask = 3,
 
+    /// <summary>The LayerMask transform's noise baseline (row): a row's noise does not depend on its batch.</summary>
+    LayerMaskNoise = 4,
+
     /// <summary>NoiseTunnel's noise (row, sample).</summary>
     NoiseTunnel = 101,
 

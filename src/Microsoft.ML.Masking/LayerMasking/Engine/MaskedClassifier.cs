@@ -71,10 +71,14 @@ internal sealed class MaskedClassifier : IDisposable
     /// transformer does, with a message naming its column): the values are not checked again, so the batch waits for
     /// the device once, not once per layer of the API.
     /// </summary>
-    internal MaskedForwardResult ForwardChecked(Tensor pixels, Tensor keep, Generator? generator = null)
+    /// <param name="pixels">As for <see cref="Forward(Tensor, Tensor, Generator)"/>.</param>
+    /// <param name="keep">As for <see cref="Forward(Tensor, Tensor, Generator)"/>, values already checked.</param>
+    /// <param name="generator">As for <see cref="Forward(Tensor, Tensor, Generator)"/>, when <paramref name="noise"/> is not given.</param>
+    /// <param name="noise">The noise baseline's noise in normalised space, shaped as the images (see <see cref="InputMasking.RowNoise"/>).</param>
+    internal MaskedForwardResult ForwardChecked(Tensor pixels, Tensor keep, Generator? generator = null, Tensor? noise = null)
     {
         using var scope = NewDisposeScope();
-        return Run(pixels, KeepMask.Reshape(pixels, keep), generator, null).MoveToOuterDisposeScope();
+        return Run(pixels, KeepMask.Reshape(pixels, keep), generator, noise).MoveToOuterDisposeScope();
     }
 
     private MaskedForwardResult Run(Tensor pixels, Tensor mask, Generator? generator, Tensor? noise)
