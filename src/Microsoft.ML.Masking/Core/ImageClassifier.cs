@@ -2,6 +2,7 @@ using Microsoft.ML.Masking.Core.Persistence;
 using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Internal;
 using Microsoft.ML.Masking.Models;
+using Microsoft.ML.Masking.Models.Onnx;
 using Microsoft.ML.Runtime;
 using Conv2d = TorchSharp.Modules.Conv2d;
 using Linear = TorchSharp.Modules.Linear;
@@ -40,13 +41,14 @@ public sealed class ImageClassifier
         _classNames = classNames?.ToArray();
         Check();
         var head = LastLinear(network);
-        FeatureCount = Architecture?.FeatureChannels ?? (head is null ? null : (int?)head.in_features);
+        FeatureCount = Architecture?.FeatureChannels
+            ?? (network is OnnxNetwork { Graph.EndsInLinear: false } onnx ? onnx.OutputSize : head is null ? null : (int?)head.in_features);
         if (!hasClassifierHead)
         {
             if (_classNames is not null)
                 throw new ArgumentException("A network without a classifier head has no classes: give no classNames.", "classNames");
             if (FeatureCount is null)
-                throw new ArgumentException("A network without a classifier head must be a ResNet or end in a Linear layer, so that its features are known.", "network");
+                throw new ArgumentException("A network without a classifier head must be a ResNet, an imported ONNX network or end in a Linear layer, so that its features are known.", "network");
             return;
         }
         ClassCount = Architecture?.NumClasses ?? (head is null ? null : (int?)head.out_features) ?? _classNames?.Length ?? throw new ArgumentException(
@@ -140,6 +142,59 @@ public sealed class ImageClassifier
         }
         network.eval();
         return new ImageClassifier(network, normalization, imageShape, classNames, device);
+    }
+
+    /// <summary>
+    /// Imports a CNN from an ONNX file (exported from PyTorch, CNTK, …) for layer masking and everything else that takes a
+    /// classifier: the graph is read node by node into the engine's layers with the file's initialisers as weights, and the
+    /// imported network's plain output is checked against ONNX Runtime's on a probe input before it is returned. A file
+    /// ending in Gemm (or MatMul + Add) gives class scores; any other output (e.g. pooled features) makes a classifier without
+    /// a head, whose <c>LayerMask</c> output is those features. The result saves into model.zip (the layer list in the header,
+    /// the weights as safetensors); the ONNX file is not needed to load it.
+    /// </summary>
+    /// <remarks>
+    /// <para>Opsets 7–21 of the default domain. Read: Conv (2-D; any kernel, stride, dilation and group, depthwise included;
+    /// symmetric padding, or asymmetric padding whose symmetric reading gives the same output size for this image, which is
+    /// then exact; auto_pad), BatchNormalization, Relu, Clip with constant bounds (ReLU6), Sigmoid, HardSigmoid (ONNX's α, β),
+    /// HardSwish, Tanh, x·Sigmoid(x) (SiLU) and x·HardSigmoid(x), MaxPool, AveragePool, GlobalAveragePool, ReduceMean over
+    /// the spatial axes, Add of two computed tensors (a residual connection: mask AND), Concat along the channels (mask AND),
+    /// squeeze-and-excitation (a map times GlobalAveragePool → 1×1 Conv → activation → 1×1 Conv → activation of itself;
+    /// the squeeze is the masked mean), Flatten, Reshape or Squeeze to one vector per image, Gemm, MatMul + Add, Dropout,
+    /// Identity and Constant. The branches must nest (series-parallel: ResNets, MobileNets, Inception-style blocks, VGG);
+    /// a graph whose branches cross (DenseNet as exported) is refused.</para>
+    /// <para>Anything else — another op, a constant operand where a tensor is expected, broadcasting, layers after the
+    /// global pool other than activations, Flatten and Gemm — fails with a <see cref="NotSupportedException"/> naming the
+    /// ONNX node and its op type: nothing runs unmasked.</para>
+    /// </remarks>
+    /// <param name="onnxPath">The ONNX file.</param>
+    /// <param name="normalization">The preprocessing the network expects, from pixels as the image column holds them
+    /// (for example <see cref="ChannelNormalization.ImageNet"/> for torchvision-trained weights on 0–1 pixels).</param>
+    /// <param name="imageShape">The image the network takes; null to read it from the file's input, which must then fix
+    /// channels, height and width. Paddings are checked for this size.</param>
+    /// <param name="classNames">Class names in score order; null for none. Not allowed for a network without a head.</param>
+    /// <param name="device">Where to run it; null lets the MLContext choose.</param>
+    /// <param name="tolerance">The largest difference to ONNX Runtime's output accepted on the probe input, relative to the
+    /// output's largest magnitude. Default: 1e-4.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="NotSupportedException">An op, pattern or setting the engine cannot mask (the message names the ONNX
+    /// node and op type), or a difference to ONNX Runtime above <paramref name="tolerance"/>.</exception>
+    /// <exception cref="ArgumentException">The normalisation, image shape or class names disagree with the network.</exception>
+    public static ImageClassifier FromOnnx(string onnxPath, ChannelNormalization normalization, ImageShape? imageShape = null,
+        IReadOnlyList<string>? classNames = null, Device? device = null, double tolerance = 1e-4)
+    {
+        ArgumentNullException.ThrowIfNull(normalization);
+        if (!(tolerance >= 0))
+            throw new ArgumentOutOfRangeException(nameof(tolerance), tolerance, "The tolerance must be zero or positive.");
+        var (network, _) = OnnxNetwork.Import(onnxPath, imageShape, tolerance);
+        try
+        {
+            return new ImageClassifier(network, normalization, network.Graph.Input, classNames, device, hasClassifierHead: network.Graph.EndsInLinear);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -272,13 +327,14 @@ public sealed class ImageClassifier
     /// of <see cref="TorchVisionModel"/>, so it could not be rebuilt on load.</exception>
     internal ImageClassifierHeader ToHeader()
     {
-        var torchVision = Architecture is null ? TorchVisionArchitecture.Recognise(Network) : null;
-        if (Architecture is null && torchVision is null)
+        var onnx = (Network as OnnxNetwork)?.Graph;
+        var torchVision = Architecture is null && onnx is null ? TorchVisionArchitecture.Recognise(Network) : null;
+        if (Architecture is null && torchVision is null && onnx is null)
             throw new NotSupportedException(
-                $"Only the library's ResNet and TorchVision's VGG, AlexNet, MobileNetV2 and MobileNetV3 can be saved into model.zip; this classifier's network is {Network.GetType().FullName}. " +
+                $"Only the library's ResNet, networks imported with FromOnnx and TorchVision's VGG, AlexNet, MobileNetV2 and MobileNetV3 can be saved into model.zip; this classifier's network is {Network.GetType().FullName}. " +
                 "For torchvision ResNet weights, describe the classifier with ImageClassifier.FromWeights (same parameter names), which can be saved.");
         return new(Architecture, ImageShape, Normalization.Mean.ToArray(), Normalization.StandardDeviation.ToArray(), _classNames,
-            Normalization.ChannelOrder?.ToArray(), Normalization.MeanImage?.ToArray(), HasClassifierHead ? null : true, torchVision);
+            Normalization.ChannelOrder?.ToArray(), Normalization.MeanImage?.ToArray(), HasClassifierHead ? null : true, torchVision, onnx);
     }
 
     /// <summary>Rebuilds a classifier from a header and its (already loaded) network, <see cref="ImageClassifierHeader.BuildNetwork"/>'s.</summary>

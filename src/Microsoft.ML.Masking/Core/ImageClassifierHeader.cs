@@ -19,12 +19,14 @@ namespace Microsoft.ML.Masking.Core;
 /// null otherwise, so headers written before these fields existed read as they were.</param>
 /// <param name="TorchVision">The TorchVision classifier to build when the network is not a <see cref="ResNet"/>
 /// (VGG, AlexNet, MobileNetV2/V3); null for a ResNet, as in every header written before it existed.</param>
+/// <param name="Onnx">The layers of a network imported from ONNX (<see cref="Models.Onnx.OnnxNetwork"/>), or null.</param>
 internal sealed record ImageClassifierHeader(
     ResNetArchitecture? Architecture, ImageShape ImageShape, float[] ChannelMean, float[] ChannelStandardDeviation, string[]? ClassNames,
-    int[]? ChannelOrder = null, float[]? MeanImage = null, bool? NoClassifierHead = null, TorchVisionArchitecture? TorchVision = null)
+    int[]? ChannelOrder = null, float[]? MeanImage = null, bool? NoClassifierHead = null, TorchVisionArchitecture? TorchVision = null,
+    Models.Onnx.OnnxLayerGraph? Onnx = null)
 {
     /// <summary>The network this header describes, with fresh weights (load the saved ones into it), in evaluation mode.</summary>
-    /// <exception cref="FormatException">The header names neither a ResNet nor a TorchVision architecture.</exception>
+    /// <exception cref="FormatException">The header names no ResNet, TorchVision architecture or ONNX layer list.</exception>
     public TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> BuildNetwork()
     {
         if (Architecture is not null)
@@ -33,6 +35,8 @@ internal sealed record ImageClassifierHeader(
             network.eval();
             return network;
         }
-        return TorchVision?.Build() ?? throw new FormatException("The saved classifier names neither a ResNet nor a TorchVision architecture.");
+        if (Onnx is not null)
+            return new Models.Onnx.OnnxNetwork(Onnx);
+        return TorchVision?.Build() ?? throw new FormatException("The saved classifier names no ResNet, TorchVision architecture or ONNX layer list.");
     }
 }

@@ -137,7 +137,7 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
         var logits = s.ClassOrder is { } order ? result.Logits.index_select(1, tensor(order.Select(i => (long)i).ToArray(), device: _device)) : result.Logits;
         var score = outputs[s.ScoreColumnName];
         if (score.IsActive)
-            score.CopyFrom(!Classifier.HasClassifierHead ? result.Features! : s.OutputLogits ? logits : logits.softmax(1), rowCount);
+            score.CopyFrom(!Classifier.HasClassifierHead ? result.Features ?? result.Logits : s.OutputLogits ? logits : logits.softmax(1), rowCount);
         if (s.FeaturesColumnName is not null && outputs[s.FeaturesColumnName] is { IsActive: true } features)
             features.CopyFrom(result.Features!, rowCount);
         if (Classifier.ClassNames is not null && outputs[s.PredictedLabelColumnName] is { IsActive: true } predicted)

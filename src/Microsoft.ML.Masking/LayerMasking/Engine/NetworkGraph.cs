@@ -1,5 +1,6 @@
 using Microsoft.ML.Masking.LayerMasking.Engine.Nodes;
 using Microsoft.ML.Masking.Models;
+using Microsoft.ML.Masking.Models.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -18,6 +19,7 @@ namespace Microsoft.ML.Masking.LayerMasking.Engine;
 /// <para>Blocks with more than one path are read by type: a residual block (ResNet's BasicBlock and Bottleneck,
 /// MobileNet's InvertedResidual) becomes a <see cref="ResidualNode"/>, torchvision's SqueezeExcitation a
 /// <see cref="SqueezeExcitationNode"/>. Any other module is an error naming its path: nothing runs unmasked.</para>
+/// <para>A network imported from ONNX (<see cref="OnnxNetwork"/>) is read from its layer DAG by <see cref="OnnxGraphCompiler"/>.</para>
 /// </remarks>
 internal static class NetworkGraph
 {
@@ -33,6 +35,8 @@ internal static class NetworkGraph
     public static ChainNode Compile(nn.Module network, bool foldBatchNorm)
     {
         ArgumentNullException.ThrowIfNull(network);
+        if (network is OnnxNetwork onnx)
+            return OnnxGraphCompiler.Compile(onnx, foldBatchNorm);
         return Chain("", ChildrenInForwardOrder("", network), foldBatchNorm);
     }
 

@@ -107,7 +107,7 @@ public static class OnnxResNetImporter
     }
 
     /// <summary>The float values of an initialiser (raw little-endian bytes or the float list).</summary>
-    private static float[] FloatValues(TensorProto proto, long count, string what)
+    internal static float[] FloatValues(TensorProto proto, long count, string what)
     {
         if (proto.RawData.Length > 0)
         {

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -46,6 +47,27 @@ internal sealed class ActivationNode : GraphNode
         GELU g => Gelu(path, g.approximate),
         Tanh => new(path, "Tanh", x => x.tanh(), x => x.tanh_(), keepsZero: true),
         _ => null,
+    };
+
+    /// <summary>
+    /// The activation an imported ONNX graph names (<see cref="Models.Onnx.OnnxLayer.Activation"/>): Relu, Sigmoid, Tanh,
+    /// HardSwish, SiLU, HardSigmoid (clamp(α·x + β, 0, 1), ONNX's form: its default α = 0.2 is not PyTorch's 1/6),
+    /// GatedHardSigmoid (x·HardSigmoid(x)) and Clip (clamp(x, α, β); [0, 6] is ReLU6).
+    /// </summary>
+    /// <exception cref="NotSupportedException">An unknown name.</exception>
+    public static ActivationNode Named(string path, string name, double alpha, double beta) => name switch
+    {
+        "Relu" => Relu(path),
+        "Sigmoid" => new(path, name, x => x.sigmoid(), x => x.sigmoid_(), keepsZero: false),
+        "Tanh" => new(path, name, x => x.tanh(), x => x.tanh_(), keepsZero: true),
+        "HardSwish" => new(path, name, x => F.hardswish(x), x => F.hardswish(x, inplace: true), keepsZero: true),
+        "SiLU" => new(path, name, x => F.silu(x), x => F.silu(x, inplace: true), keepsZero: true),
+        "HardSigmoid" => new(path, name, x => x.Times(alpha).PlusInPlace(beta).ClampToUnitInPlace(),
+            x => x.TimesInPlace(alpha).PlusInPlace(beta).ClampToUnitInPlace(), keepsZero: Math.Clamp(beta, 0, 1) == 0),
+        "GatedHardSigmoid" => new(path, name, x => x.mul(x.Times(alpha).PlusInPlace(beta).ClampToUnitInPlace()), null, keepsZero: true),
+        "Clip" when alpha == 0 && beta == 6 => new(path, "ReLU6", x => F.relu6(x), x => F.relu6(x, inplace: true), keepsZero: true),
+        "Clip" => new(path, name, x => x.Clamp(alpha, beta), null, keepsZero: alpha <= 0 && beta >= 0),
+        _ => throw new NotSupportedException($"Layer masking has no activation '{name}' (node '{path}')."),
     };
 
     private static ActivationNode Gelu(string path, GELU.Approximate approximate) =>

@@ -24,16 +24,22 @@ internal sealed class AveragePoolNode : GraphNode
     private readonly bool _countIncludePad;
     private static readonly long[] NoDilation = [1, 1];
 
-    public AveragePoolNode(string path, AvgPool2d pool) : base(path)
+    public AveragePoolNode(string path, AvgPool2d pool)
+        : this(path, pool.kernel_size, pool.stride ?? pool.kernel_size, pool.padding ?? [0, 0], pool.count_include_pad)
     {
-        _kernel = pool.kernel_size;
-        _stride = pool.stride ?? pool.kernel_size;
-        _padding = pool.padding ?? [0, 0];
-        _countIncludePad = pool.count_include_pad;
         if (pool.ceil_mode)
             throw new NotSupportedException($"Layer masking does not support AvgPool2d with ceil_mode (module '{path}').");
         if (pool.divisor_override is not null)
             throw new NotSupportedException($"Layer masking does not support AvgPool2d with divisor_override: the result is not a mean, so it has no masked form (module '{path}').");
+    }
+
+    /// <summary>An average pool given by its window (an imported ONNX AveragePool), floor rounding of the output size.</summary>
+    public AveragePoolNode(string path, long[] kernel, long[] stride, long[] padding, bool countIncludePad) : base(path)
+    {
+        _kernel = kernel;
+        _stride = stride;
+        _padding = padding;
+        _countIncludePad = countIncludePad;
     }
 
     public override Tensor Plain(Tensor x) => F.avg_pool2d(x, _kernel, _stride, _padding, ceil_mode: false, count_include_pad: _countIncludePad);

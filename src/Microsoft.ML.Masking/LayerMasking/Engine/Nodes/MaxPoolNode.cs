@@ -11,20 +11,24 @@ namespace Microsoft.ML.Masking.LayerMasking.Engine.Nodes;
 internal sealed class MaxPoolNode : GraphNode
 {
     private readonly long[] _kernel, _stride, _padding, _dilation;
-    private readonly bool _ceilMode;
 
-    public MaxPoolNode(string path, MaxPool2d pool) : base(path)
+    public MaxPoolNode(string path, MaxPool2d pool)
+        : this(path, pool.kernel_size, pool.stride ?? pool.kernel_size, pool.padding ?? [0, 0], pool.dilation ?? [1, 1])
     {
-        _kernel = pool.kernel_size;
-        _stride = pool.stride ?? pool.kernel_size;
-        _padding = pool.padding ?? [0, 0];
-        _dilation = pool.dilation ?? [1, 1];
-        _ceilMode = pool.ceil_mode;
-        if (_ceilMode)
+        if (pool.ceil_mode)
             throw new NotSupportedException($"Layer masking does not support MaxPool2d with ceil_mode (module '{path}').");
     }
 
-    public override Tensor Plain(Tensor x) => F.max_pool2d(x, _kernel, _stride, _padding, _dilation, _ceilMode);
+    /// <summary>A max-pool given by its window (an imported ONNX MaxPool), floor rounding of the output size.</summary>
+    public MaxPoolNode(string path, long[] kernel, long[] stride, long[] padding, long[] dilation) : base(path)
+    {
+        _kernel = kernel;
+        _stride = stride;
+        _padding = padding;
+        _dilation = dilation;
+    }
+
+    public override Tensor Plain(Tensor x) => F.max_pool2d(x, _kernel, _stride, _padding, _dilation, ceil_mode: false);
 
     public override MaskedActivation Reference(MaskedActivation input, MaskAlgebra masks)
     {
