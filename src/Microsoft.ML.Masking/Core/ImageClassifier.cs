@@ -18,11 +18,11 @@ namespace Microsoft.ML.Masking.Core;
 /// </summary>
 /// <remarks>
 /// <para>Make one from a trained classifier (<see cref="Microsoft.ML.Masking.Training.ResNetClassificationTransformer.Classifier"/>), from a
-/// TorchSharp or TorchVision module (<see cref="FromModule"/>), or from a weights file and an architecture
-/// (<see cref="FromWeights"/>).</para>
+/// TorchSharp or TorchVision module (<see cref="FromModule"/>), from a weights file and an architecture
+/// (<see cref="FromWeights"/>), or from an ONNX file (<see cref="FromOnnx"/>, <see cref="FromOnnxResNet18"/>).</para>
 /// <para>The network is used in place, never copied: components move it to their device and read its weights as
 /// they are. A pipeline that holds it saves into model.zip when the network is a <see cref="ResNet"/> (its
-/// <see cref="Architecture"/> is known); a TorchVision ResNet is saved by loading its weights with
+/// <see cref="Architecture"/> is known), a TorchVision VGG, AlexNet or MobileNet, or imported from ONNX; a TorchVision ResNet is saved by loading its weights with
 /// <see cref="FromWeights"/> instead, since parameter names are the same.</para>
 /// </remarks>
 public sealed class ImageClassifier
@@ -199,7 +199,8 @@ public sealed class ImageClassifier
 
     /// <summary>
     /// ML.NET's ImageNet-trained ResNet-18 (NuGet package <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c>, what
-    /// <c>DnnFeaturizeImage</c> runs), imported into a <see cref="ResNet"/> with its own preprocessing: RGB pixels on the
+    /// <c>DnnFeaturizeImage</c> runs), imported by the general ONNX importer (<see cref="FromOnnx"/>: an <see cref="OnnxNetwork"/>,
+    /// checked against ONNX Runtime on load) with its own preprocessing: RGB pixels on the
     /// 0–255 scale as ExtractPixels writes them by default (3×224×224), turned to BGR minus the package's per-pixel mean
     /// image. It has no classifier head: <c>LayerMask</c> yields its 512 pooled features; add a head trained on them
     /// with <see cref="WithLinearHead"/>.
@@ -232,7 +233,8 @@ public sealed class ImageClassifier
             normalization = new ChannelNormalization(new float[shape.Channels], Enumerable.Repeat(scale, shape.Channels).ToArray(),
                 normalization.ChannelOrder, normalization.MeanImage!.Select(v => v * scale).ToArray(), shape);
         }
-        var network = Models.Onnx.OnnxResNetImporter.ImportResNet(model);
+        // The general importer, checked against ONNX Runtime on a probe input; the preprocessing fixes the image size.
+        var (network, _) = OnnxNetwork.Import(model, normalization.MeanImageShape, tolerance: 1e-4);
         return new ImageClassifier(network, normalization, normalization.MeanImageShape!.Value, classNames: null, device, hasClassifierHead: false);
     }
 
@@ -240,24 +242,32 @@ public sealed class ImageClassifier
     /// This backbone with a linear classifier on its pooled features, logits = features · weightsᵀ + biases: for
     /// example the weights and biases of an ML.NET linear multiclass trainer (LbfgsMaximumEntropy,
     /// SdcaMaximumEntropy) trained on the features <c>LayerMask</c> writes for a headless classifier. The result is a
-    /// new <see cref="ResNet"/> (this one's weights copied, its <c>fc</c> replaced) that saves into model.zip.
+    /// new network that saves into model.zip, this one's weights copied: a <see cref="ResNet"/> with its <c>fc</c> replaced,
+    /// or an <see cref="OnnxNetwork"/> with a Linear layer (Gemm) after its output (flattened).
     /// </summary>
     /// <param name="weights">One row of <see cref="FeatureCount"/> weights per class, in score order.</param>
     /// <param name="biases">One bias per class.</param>
     /// <param name="classNames">The class names in score order; null for none.</param>
-    /// <exception cref="NotSupportedException">The network is not a <see cref="ResNet"/>.</exception>
+    /// <exception cref="NotSupportedException">The network is neither a <see cref="ResNet"/> nor an imported ONNX network without a head.</exception>
     /// <exception cref="ArgumentException">The weights, biases and class names disagree in count or width.</exception>
     public ImageClassifier WithLinearHead(IReadOnlyList<float[]> weights, IReadOnlyList<float> biases, IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(biases);
-        if (Network is not ResNet backbone)
-            throw new NotSupportedException($"A linear head can be put on a Microsoft.ML.Masking.Models.ResNet only; this network is {Network.GetType().FullName}.");
-        int features = backbone.Architecture.FeatureChannels;
+        if (Network is not ResNet and not OnnxNetwork { Graph.EndsInLinear: false })
+            throw new NotSupportedException(
+                $"A linear head can be put on a Microsoft.ML.Masking.Models.ResNet or on an imported ONNX network without one; this network is {Network.GetType().FullName}.");
+        int features = FeatureCount!.Value;
         if (weights.Count == 0 || biases.Count != weights.Count)
             throw new ArgumentException($"A linear head needs one weight row and one bias per class; got {weights.Count} row(s) and {biases.Count} bias(es).", nameof(biases));
         if (weights.FirstOrDefault(w => w is null || w.Length != features) is { } bad)
             throw new ArgumentException($"Each weight row needs {features} values (the network's features); one has {bad?.Length ?? 0}.", nameof(weights));
+        if (Network is OnnxNetwork onnx)
+        {
+            var headed = onnx.WithLinearHead(weights.SelectMany(w => w).ToArray(), biases.ToArray());
+            return new ImageClassifier(headed, Normalization, ImageShape, classNames, Device);
+        }
+        var backbone = (ResNet)Network;
         var network = new ResNet(backbone.Architecture with { NumClasses = weights.Count });
         using (no_grad())
         {

@@ -75,7 +75,7 @@ public sealed class OnnxResNet18BiasCommand : ISampleCommand
         var headTest = ml.MulticlassClassification.Evaluate(head.Transform(featurizer.Transform(test)), labelColumnName: "Label");
         Console.WriteLine(FormattableString.Invariant($"onnx-resnet18-bias: linear head on {trainCount} images, test accuracy {headTest.MicroAccuracy:F4} on {testCount} ({clock.Elapsed.TotalSeconds:F0} s)"));
 
-        // 2. The head on the backbone: one ImageClassifier (a ResNet whose fc is the trained head), evaluated as any other.
+        // 2. The head on the backbone: one ImageClassifier (the imported network with the trained head as a Gemm after it), evaluated as any other.
         VBuffer<float>[] weights = [];
         head.Model.GetWeights(ref weights, out int classCount);
         var classNames = KeyValueAnnotations.Read(train.Schema["Label"]) ?? throw new InvalidOperationException("The label column has no key values.");

@@ -120,8 +120,7 @@ public sealed class OnnxResNet18ClassifierTests
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var network = (ResNet)s_classifier.Network;
-        var plain = network.Features(s_classifier.Normalization.Apply(tensor(rows.SelectMany(r => r.Pixels).ToArray(), [2, 3, Side, Side])));
+        var plain = s_classifier.Network.forward(s_classifier.Normalization.Apply(tensor(rows.SelectMany(r => r.Pixels).ToArray(), [2, 3, Side, Side]))).flatten(1);
         for (int i = 0; i < 2; i++)
         {
             FloatAssert.AreClose(theirs[i], ours[i], 1e-4, $"row {i}: LayerMask's features (nothing removed) against DnnFeaturizeImage's");
@@ -158,7 +157,7 @@ public sealed class OnnxResNet18ClassifierTests
         using var network = headed.Network;
         Assert.IsTrue(headed.HasClassifierHead);
         Assert.AreEqual(3, headed.ClassCount);
-        Assert.AreEqual(3, ((ResNet)headed.Network).Architecture.NumClasses);
+        Assert.AreEqual(3, ((OnnxNetwork)headed.Network).OutputSize);
 
         var ml = new MLContext(seed: 0);
         var data = ml.Data.LoadFromEnumerable(Rows(2, 5, Hole));

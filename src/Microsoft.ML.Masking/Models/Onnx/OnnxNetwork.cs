@@ -93,6 +93,40 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>
+    /// This network (a backbone whose output is its features) with a Linear layer on the features, logits =
+    /// features · weightsᵀ + biases; the layers and weights are copied, so this network is left as it is.
+    /// </summary>
+    /// <param name="weights">[classes, <see cref="OutputSize"/>] row-major.</param>
+    /// <param name="biases">One per class.</param>
+    internal OnnxNetwork WithLinearHead(float[] weights, float[] biases)
+    {
+        if (Graph.EndsInLinear)
+            throw new InvalidOperationException("The network already ends in a Linear layer.");
+        var layers = Graph.Layers.ToList();
+        int features = OutputSize, classes = biases.Length;
+        if (Graph.Layers[^1].Kind != OnnxLayerKind.Flatten)
+            layers.Add(new OnnxLayer("head.flatten", "Flatten", OnnxLayerKind.Flatten, [layers.Count - 1]));
+        layers.Add(new OnnxLayer("head", "Gemm", OnnxLayerKind.Linear, [layers.Count - 1], InChannels: features, OutChannels: classes, Bias: true));
+        var network = new OnnxNetwork(Graph with { Layers = layers.ToArray(), OutputSize = classes });
+        using (no_grad())
+        {
+            var source = state_dict();
+            var head = ModuleName(layers.Count - 1) + ".";
+            foreach (var (name, parameter) in network.state_dict())
+            {
+                if (!name.StartsWith(head, StringComparison.Ordinal))
+                {
+                    parameter.copy_(source[name]);
+                    continue;
+                }
+                using var value = name.EndsWith(".weight", StringComparison.Ordinal) ? tensor(weights, [classes, features]) : tensor(biases);
+                parameter.copy_(value);
+            }
+        }
+        return network;
+    }
+
     /// <summary>The network of <paramref name="result"/> with its weights loaded (every weight used, every parameter given).</summary>
     internal static OnnxNetwork Create(OnnxGraphImporter.Result result)
     {
