@@ -1,3 +1,5 @@
+using Microsoft.ML.Masking.Attribution.Engine;
+using Microsoft.ML.Masking.Ensemble.Engine;
 using Microsoft.ML.Masking.Training;
 
 namespace Microsoft.ML.Masking.Ensemble;
@@ -83,6 +85,35 @@ public sealed partial class DynamicMaskEnsembleTrainer
         /// <summary>Share of an earlier member's channels, by recorded importance, that distillation targets, in (0, 1]. Default: 0.25.</summary>
         public double ImportantChannelShare { get; set; } = 0.25;
 
+        /// <summary>
+        /// How each member's per-channel importance at its last feature map is recorded after it is trained (the record
+        /// distillation takes each earlier member's top channels from, saved with the model): the exact GAP + linear
+        /// contribution, or the attribution catalog's layer Integrated Gradients or GradientSHAP at the member's gated
+        /// last feature map, summed over positions and averaged over the training data. Either way the true class's logit
+        /// is explained. Default: <see cref="ChannelImportanceMethod.Exact"/>.
+        /// </summary>
+        public ChannelImportanceMethod ImportanceMethod { get; set; } = ChannelImportanceMethod.Exact;
+
+        /// <summary>
+        /// Baseline of the layer attributions (<see cref="ImportanceMethod"/> other than Exact).
+        /// <see cref="AttributionBaseline.Zero"/> is the zero feature map (then layer IG equals the exact contribution,
+        /// since the head is linear); Black, Mean and Uniform are images whose feature maps (gate applied) the path
+        /// starts from, so the importance is relative to what the member sees in that image. Default: <see cref="AttributionBaseline.Zero"/>.
+        /// </summary>
+        public AttributionBaseline ImportanceBaseline { get; set; } = AttributionBaseline.Zero;
+
+        /// <summary>Integration steps of layer Integrated Gradients (Gauss–Legendre; the head is cheap, only it is integrated), at least 1. Default: 50.</summary>
+        public int ImportanceSteps { get; set; } = 50;
+
+        /// <summary>Draws per image of layer GradientSHAP, at least 1. Default: 20.</summary>
+        public int ImportanceSamples { get; set; } = 20;
+
+        /// <summary>
+        /// σ of the input noise of layer GradientSHAP, as a fraction of each image's pixel range (Captum's <c>stdevs</c>),
+        /// ≥ 0. Default: 0.
+        /// </summary>
+        public double ImportanceNoiseFraction { get; set; }
+
         /// <summary>How members 1, 2, … are gated. Default: <see cref="EnsembleGating.Learned"/>.</summary>
         public EnsembleGating Gating { get; set; } = EnsembleGating.Learned;
 
@@ -134,6 +165,9 @@ public sealed partial class DynamicMaskEnsembleTrainer
             return m;
         }
 
+        internal ImportanceSettings Importance =>
+            new(ImportanceMethod, ImportanceBaseline, ImportanceSteps, ImportanceSamples, ImportanceNoiseFraction, Seed);
+
         internal double EffectiveStepSize => AttackStepSize ?? 2.5 * Epsilon / AttackSteps;
 
         internal void Validate()
@@ -158,6 +192,12 @@ public sealed partial class DynamicMaskEnsembleTrainer
             Require(AttackMomentum is >= 0 and <= 1, nameof(AttackMomentum), "must be in [0, 1]");
             Require(DistillationWeight >= 0 && double.IsFinite(DistillationWeight), nameof(DistillationWeight), "must be a finite number ≥ 0");
             Require(ImportantChannelShare > 0 && ImportantChannelShare <= 1, nameof(ImportantChannelShare), $"must be in (0, 1] (got {ImportantChannelShare})");
+            Require(Enum.IsDefined(ImportanceMethod), nameof(ImportanceMethod), $"must be one of {string.Join(", ", Enum.GetNames<ChannelImportanceMethod>())} (got {ImportanceMethod})");
+            Require(Enum.IsDefined(ImportanceBaseline), nameof(ImportanceBaseline), $"must be one of {string.Join(", ", Enum.GetNames<AttributionBaseline>())} (got {ImportanceBaseline})");
+            Require(ImportanceSteps >= 1, nameof(ImportanceSteps), $"must be at least 1 (got {ImportanceSteps})");
+            Require(ImportanceSamples >= 1, nameof(ImportanceSamples), $"must be at least 1 (got {ImportanceSamples})");
+            Require(ImportanceNoiseFraction >= 0 && double.IsFinite(ImportanceNoiseFraction), nameof(ImportanceNoiseFraction),
+                $"must be a finite number ≥ 0 (got {ImportanceNoiseFraction})");
             Require(GateHiddenUnits >= 1, nameof(GateHiddenUnits), "must be at least 1");
             Require(double.IsFinite(GateInitialBias), nameof(GateInitialBias), "must be finite");
             Require(Aggregation != EnsembleAggregation.ValidationAccuracyWeighted || ValidationSet is not null, nameof(Aggregation), "ValidationAccuracyWeighted needs a ValidationSet");

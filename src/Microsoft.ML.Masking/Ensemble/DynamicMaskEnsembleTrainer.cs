@@ -102,7 +102,7 @@ public sealed partial class DynamicMaskEnsembleTrainer : IEstimator<DynamicMaskE
                 o.PredictedLabelColumnName, o.MaximumSoftmaxProbabilityColumnName, o.EnergyColumnName, o.MutualInformationColumnName,
                 o.MemberAveragedEnergyColumnName, o.GateClosureColumnName, o.GatesColumnName, classNames,
                 normalization.Mean.ToArray(), normalization.StandardDeviation.ToArray(), architecture, o.MemberCount, o.Gating,
-                o.GateHiddenUnits, o.Aggregation, result.MemberWeights, result.ChannelImportances.ToArray(), o.InferenceBatchSize);
+                o.GateHiddenUnits, o.Aggregation, result.MemberWeights, result.ChannelImportances.ToArray(), o.InferenceBatchSize, o.ImportanceMethod);
             return new DynamicMaskEnsembleTransformer(_host, header, result.Network, result.Histories);
         }
         finally

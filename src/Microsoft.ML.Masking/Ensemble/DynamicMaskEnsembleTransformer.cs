@@ -54,7 +54,7 @@ public sealed class DynamicMaskEnsembleTransformer : BatchedTorchTransformer
         string MemberAveragedEnergyColumnName, string GateClosureColumnName, string GatesColumnName,
         string[] ClassNames, float[] ChannelMean, float[] ChannelStandardDeviation, ResNetArchitecture Architecture,
         int MemberCount, EnsembleGating Gating, int GateHiddenUnits, EnsembleAggregation Aggregation, float[] MemberWeights,
-        float[][] ChannelImportance, int BatchSize);
+        float[][] ChannelImportance, int BatchSize, ChannelImportanceMethod ImportanceMethod = ChannelImportanceMethod.Exact);
 
     internal DynamicMaskEnsembleTransformer(IHostEnvironment env, Header header, EnsembleNetwork network,
         IReadOnlyList<IReadOnlyList<ResNetEpochReport>> histories)
@@ -78,7 +78,7 @@ public sealed class DynamicMaskEnsembleTransformer : BatchedTorchTransformer
         var classifierHeader = new ImageClassifierHeader(header.Architecture, header.ImageShape, header.ChannelMean, header.ChannelStandardDeviation, header.ClassNames);
         Members = network.Members.Select(m => ImageClassifier.FromHeader(classifierHeader, m)).ToArray();
         Normalization = Members[0].Normalization;
-        ChannelImportance = new ChannelImportanceRecord(header.ChannelImportance);
+        ChannelImportance = new ChannelImportanceRecord(header.ChannelImportance, header.ImportanceMethod);
         TrainingHistories = histories.Select(h => new ResNetTrainingHistory(h)).ToArray();
         _device = HostDevice.Resolve(env);
         network.Freeze(_device);

@@ -114,8 +114,24 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
         return fc.forward(y).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The penultimate feature vector (after global average pooling), shape [batch, FeatureChannels].</summary>
+    /// <summary>The penultimate feature vector (after global average pooling), shape [batch, FeatureChannels]: <c>Pool(FeatureMap(x))</c>.</summary>
     public Tensor Features(Tensor x)
+    {
+        var map = FeatureMap(x);
+        using (NewDisposeScope())
+        {
+            var features = Pool(map).MoveToOuterDisposeScope();
+            map.Dispose();
+            return features;
+        }
+    }
+
+    /// <summary>
+    /// The last feature map (the last stage's output, before global average pooling), shape
+    /// [batch, FeatureChannels, h, w]; <c>forward(x)</c> is <c>Head.forward(Pool(FeatureMap(x)))</c>, so a caller can
+    /// change the map (e.g. gate positions) before pooling.
+    /// </summary>
+    public Tensor FeatureMap(Tensor x)
     {
         // Each step frees its input as soon as its output exists, so a forward pass holds two activations, not all.
         Tensor y;
@@ -130,11 +146,13 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>
                 y = next;
             }
         }
-        using (NewDisposeScope())
-        {
-            var features = flatten.forward(avgpool.forward(y)).MoveToOuterDisposeScope();
-            y.Dispose();
-            return features;
-        }
+        return y;
+    }
+
+    /// <summary>Global average pooling of a feature map [batch, C, h, w] to [batch, C] (the network's own pool).</summary>
+    public Tensor Pool(Tensor featureMap)
+    {
+        using var scope = NewDisposeScope();
+        return flatten.forward(avgpool.forward(featureMap)).MoveToOuterDisposeScope();
     }
 }

@@ -138,6 +138,10 @@ public sealed class DynamicMaskEnsembleTrainerTests
     [DataRow("Epsilon", -0.1)]
     [DataRow("ImportantChannelShare", 0.0)]
     [DataRow("ImportantChannelShare", 1.5)]
+    [DataRow("ImportanceSteps", 0.0)]
+    [DataRow("ImportanceSamples", 0.0)]
+    [DataRow("ImportanceNoiseFraction", -0.5)]
+    [DataRow("ImportanceMethod", 7.0)]
     public void BadOptionsAreRefusedNamingTheOption(string option, double value)
     {
         var options = EnsembleFixtures.Options();
@@ -145,6 +149,10 @@ public sealed class DynamicMaskEnsembleTrainerTests
         {
             case "MemberCount": options.MemberCount = (int)value; break;
             case "Epsilon": options.Epsilon = value; break;
+            case "ImportanceSteps": options.ImportanceSteps = (int)value; break;
+            case "ImportanceSamples": options.ImportanceSamples = (int)value; break;
+            case "ImportanceNoiseFraction": options.ImportanceNoiseFraction = value; break;
+            case "ImportanceMethod": options.ImportanceMethod = (ChannelImportanceMethod)(int)value; break;
             default: options.ImportantChannelShare = value; break;
         }
         var error = Assert.ThrowsExactly<ArgumentException>(() => new MLContext(1).MulticlassClassification.Trainers.DynamicMaskEnsemble(options));

@@ -11,4 +11,11 @@ public enum AttributionBaseline
 
     /// <summary>Uniform noise in [0, 1] per pixel and channel, drawn from the row's seed (a different image per row and sample).</summary>
     Uniform,
+
+    /// <summary>
+    /// The zero tensor at the attributed point (Captum's default baselines): for an input attribution pixel value 0, the
+    /// same image as <see cref="Black"/>; for a layer attribution the zero activation at that layer (no evidence in any
+    /// channel), not the activation of a black image.
+    /// </summary>
+    Zero,
 }

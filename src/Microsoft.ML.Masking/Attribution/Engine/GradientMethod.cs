@@ -16,18 +16,23 @@ public abstract class GradientMethod : IAttributionMethod
     /// <param name="device">Where to compute; null for the classifier's device, else the CPU.</param>
     /// <param name="layerMasking">Build the layer-masked view of the network, so batches may carry keep-masks
     /// (<see cref="AttributionBatch.Keep"/>): gradients are then taken without the removed pixels.</param>
-    private protected GradientMethod(ImageClassifier classifier, ScoreKind output, int internalBatchSize, Device? device, bool layerMasking)
+    /// <param name="layer">Attribute this layer's activation instead of the pixels (layer attribution), or null.</param>
+    private protected GradientMethod(ImageClassifier classifier, ScoreKind output, int internalBatchSize, Device? device, bool layerMasking,
+        IAttributedLayer? layer = null)
     {
         ArgumentNullException.ThrowIfNull(classifier);
         if (internalBatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(internalBatchSize), internalBatchSize, "The internal batch size must be at least 1.");
-        Torch = new TorchClassifier(classifier, device, layerMasking);
+        Torch = new TorchClassifier(classifier, device, layerMasking, layer);
         Output = output;
         InternalBatchSize = internalBatchSize;
     }
 
     /// <summary>The network explained.</summary>
     public ImageClassifier Classifier => Torch.Description;
+
+    /// <summary><paramref name="classifier"/>, or an <see cref="ArgumentNullException"/> (for constructor chains that read it first).</summary>
+    private protected static ImageClassifier Checked(ImageClassifier classifier) => classifier ?? throw new ArgumentNullException(nameof(classifier));
 
     /// <summary>The classifier as a function of pixel-space images, on the resolved device.</summary>
     internal TorchClassifier Torch { get; }
@@ -45,7 +50,9 @@ public abstract class GradientMethod : IAttributionMethod
     public bool NeedsSegments => false;
 
     /// <inheritdoc/>
-    public virtual int OutputChannels(int imageChannels) => imageChannels;
+    /// <exception cref="NotSupportedException">A layer attribution: its maps have the layer's channels and size, read them from the output.</exception>
+    public virtual int OutputChannels(int imageChannels) => Torch.Layer is null ? imageChannels
+        : throw new NotSupportedException($"A layer attribution has the channels of layer '{Torch.Layer.LayerName}'; read them from the output's shape.");
 
     /// <inheritdoc/>
     public abstract AttributionOutput Attribute(AttributionBatch batch);
@@ -85,8 +92,28 @@ public abstract class GradientMethod : IAttributionMethod
     }
 
     /// <summary>
-    /// The baseline images [N, C, H, W] for <paramref name="pixels"/>: black, the data set's mean colour, or uniform noise
-    /// drawn from (seed, row, <paramref name="draw"/>).
+    /// The baseline points for <paramref name="pixels"/> [N, C, H, W]: the baseline images (<see cref="Baselines"/>), or for
+    /// a layer attribution their activations at the layer, computed in passes of the internal batch size;
+    /// <see cref="AttributionBaseline.Zero"/> is the zero tensor of the points' shape (<paramref name="points"/>, the
+    /// images' own points), i.e. the zero activation at a layer.
+    /// </summary>
+    protected Tensor BaselinePoints(Tensor pixels, Tensor points, AttributionBaseline baseline, IReadOnlyList<long> rowIds, int seed, long draw = 0) =>
+        baseline == AttributionBaseline.Zero ? zeros_like(points) : ToPoints(Baselines(pixels, baseline, rowIds, seed, draw));
+
+    /// <summary>The points attributed for pixel-space images (the images, or their layer activations), in passes of the internal batch size.</summary>
+    protected Tensor ToPoints(Tensor pixels)
+    {
+        if (Torch.Layer is null)
+            return pixels;
+        var chunks = new List<Tensor>();
+        for (long first = 0; first < pixels.shape[0]; first += InternalBatchSize)
+            chunks.Add(Torch.ToPoints(pixels.narrow(0, first, Math.Min(InternalBatchSize, pixels.shape[0] - first)).to(Torch.Device)));
+        return cat(chunks, 0);
+    }
+
+    /// <summary>
+    /// The baseline images [N, C, H, W] for <paramref name="pixels"/>: black (also for <see cref="AttributionBaseline.Zero"/>),
+    /// the data set's mean colour, or uniform noise drawn from (seed, row, <paramref name="draw"/>).
     /// </summary>
     protected Tensor Baselines(Tensor pixels, AttributionBaseline baseline, IReadOnlyList<long> rowIds, int seed, long draw = 0)
     {
@@ -94,6 +121,7 @@ public abstract class GradientMethod : IAttributionMethod
         switch (baseline)
         {
             case AttributionBaseline.Black:
+            case AttributionBaseline.Zero:
                 return zeros_like(pixels);
             case AttributionBaseline.Mean:
                 return Torch.Normalization.MeanPixels(pixels.device).expand_as(pixels).contiguous();

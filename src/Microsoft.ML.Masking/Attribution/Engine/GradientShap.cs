@@ -9,6 +9,11 @@ namespace Microsoft.ML.Masking.Attribution.Engine;
 /// range) on the input x̃; the attribution is the mean of ∂f/∂x(b + α(x̃ − b)) · (x̃ − b). Its sum over pixels equals
 /// f(x) − E[f(b)] in expectation. All draws come from the row's seed; the rows × samples points are evaluated in
 /// passes of the internal batch size.
+/// <para>With a layer, the same estimator runs in that layer's activation space: x̃ and b (images drawn as above) are
+/// replaced by their activations (<see cref="AttributionBaseline.Zero"/>: the zero activation), the point
+/// a(b) + α(a(x̃) − a(b)) is interpolated there and the network after the layer is differentiated; the result is
+/// [N, channels, h, w] of the layer. Captum's <c>LayerGradientShap</c> interpolates in input space instead; the two
+/// agree when the rest of the network is linear (global average pooling + a linear head), where the gradient is constant.</para>
 /// </summary>
 public sealed class GradientShap : GradientMethod
 {
@@ -22,9 +27,20 @@ public sealed class GradientShap : GradientMethod
     /// <param name="layerMasking">Take gradients through the layer-masked network when a batch carries keep-masks.</param>
     /// <param name="internalBatchSize">Images per pass.</param>
     /// <param name="seed">Seed of every draw.</param>
+    /// <param name="layerName">Attribute the output of this module path (e.g. "layer4") instead of the pixels; the network's
+    /// forward pass must run its children in order (the library's ResNet, nn.Sequential). Null: the pixels.</param>
     public GradientShap(ImageClassifier classifier, IReadOnlyList<AttributionBaseline> baselines, int samples = 20, double noiseFraction = 0,
-        ScoreKind output = ScoreKind.Logit, int internalBatchSize = 64, int seed = 0, Device? device = null, bool layerMasking = false)
-        : base(classifier, output, internalBatchSize, device, layerMasking)
+        ScoreKind output = ScoreKind.Logit, int internalBatchSize = 64, int seed = 0, Device? device = null, bool layerMasking = false,
+        string? layerName = null)
+        : this(classifier, layerName is null ? null : new LayerPath(Checked(classifier).Network, layerName), baselines, samples, noiseFraction,
+            output, internalBatchSize, seed, device, layerMasking)
+    {
+    }
+
+    /// <summary>Creates the method on a network split at <paramref name="layer"/> (null: the pixels).</summary>
+    internal GradientShap(ImageClassifier classifier, IAttributedLayer? layer, IReadOnlyList<AttributionBaseline> baselines, int samples,
+        double noiseFraction, ScoreKind output, int internalBatchSize, int seed, Device? device, bool layerMasking = false)
+        : base(classifier, output, internalBatchSize, device, layerMasking, layer)
     {
         ArgumentNullException.ThrowIfNull(baselines);
         if (baselines.Count == 0) throw new ArgumentException("GradientSHAP needs at least one baseline.", nameof(baselines));
@@ -61,6 +77,7 @@ public sealed class GradientShap : GradientMethod
         var starts = new Tensor[rows * s];
         var ends = new Tensor[rows * s];
         var alphas = new float[rows * s];
+        var fromZero = new float[rows * s];
         for (int i = 0; i < rows; i++)
         {
             var image = pixels.narrow(0, i, 1);
@@ -72,12 +89,20 @@ public sealed class GradientShap : GradientMethod
             {
                 var choice = BaselineSet[Math.Min((int)(draws[2 * k] * BaselineSet.Count), BaselineSet.Count - 1)];
                 starts[i * s + k] = Baselines(image, choice, [batch.RowIds[i]], Seed, k);
+                fromZero[i * s + k] = choice == AttributionBaseline.Zero ? 1 : 0;
                 ends[i * s + k] = sigma > 0 ? image.Plus(noise.narrow(0, k, 1).Times(sigma)) : image;
                 alphas[i * s + k] = draws[2 * k + 1];
             }
         }
         var baseline = cat(starts, 0);
-        var difference = cat(ends, 0).sub(baseline);
+        var end = cat(ends, 0);
+        if (Torch.Layer is not null)
+        {
+            // The draws' activations; a Zero baseline is the zero activation, not a black image's.
+            end = ToPoints(end);
+            baseline = ToPoints(baseline).mul(tensor(fromZero, device: Torch.Device).OneMinus().view(-1, 1, 1, 1));
+        }
+        var difference = end.sub(baseline);
         var alpha = tensor(alphas, device: Torch.Device).view(-1, 1, 1, 1);
         var total = zeros_like(difference);
         GradientBatches.Run(Torch, Output, rows * s, InternalBatchSize,
@@ -85,7 +110,7 @@ public sealed class GradientShap : GradientMethod
             point => batch.Targets[point / s],
             (first, length, gradients, _) => total.narrow(0, first, length).copy_(gradients.mul(difference.narrow(0, first, length))),
             batch.Keep is null ? null : (first, length) => KeepOf(batch.Keep, tensor(Enumerable.Range(first, length).Select(p => (long)(p / s)).ToArray())));
-        var result = total.view(rows, s, pixels.shape[1], pixels.shape[2], pixels.shape[3]).mean([1]);
+        var result = total.view(rows, s, total.shape[1], total.shape[2], total.shape[3]).mean([1]);
         return new AttributionOutput(result);
     }
 }

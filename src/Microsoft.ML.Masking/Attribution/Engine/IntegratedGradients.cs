@@ -8,6 +8,11 @@ namespace Microsoft.ML.Masking.Attribution.Engine;
 /// approximated by an <see cref="IntegrationRule"/>. Every row's steps are evaluated in passes of the internal batch
 /// size, so rows × steps never sit in memory at once. The row value is Captum's convergence delta
 /// Σ attribution − (f(x) − f(b)).
+/// <para>With a layer (Captum's <c>LayerIntegratedGradients</c>) the path runs in that layer's activation space, from
+/// the baseline image's activation (or the zero activation, <see cref="AttributionBaseline.Zero"/>) to the input's,
+/// and the network after the layer is integrated: the result is [N, channels, h, w] of the layer, and completeness
+/// holds there (Σ attribution = f(x) − f(b) up to the quadrature error; exactly, for a linear rest of the network such
+/// as global average pooling + a linear head, whatever the rule whose weights sum to 1).</para>
 /// </summary>
 public sealed class IntegratedGradients : GradientMethod
 {
@@ -23,9 +28,19 @@ public sealed class IntegratedGradients : GradientMethod
     /// <param name="layerMasking">Take gradients through the layer-masked network when a batch carries keep-masks.</param>
     /// <param name="internalBatchSize">Images per forward/backward pass.</param>
     /// <param name="seed">Seed of a <see cref="AttributionBaseline.Uniform"/> baseline.</param>
+    /// <param name="layerName">Attribute the output of this module path (e.g. "layer4") instead of the pixels; the network's
+    /// forward pass must run its children in order (the library's ResNet, nn.Sequential). Null: the pixels.</param>
     public IntegratedGradients(ImageClassifier classifier, int steps = 50, IntegrationRule rule = IntegrationRule.GaussLegendre,
-        AttributionBaseline baseline = AttributionBaseline.Black, ScoreKind output = ScoreKind.Logit, int internalBatchSize = 64, int seed = 0, Device? device = null, bool layerMasking = false)
-        : base(classifier, output, internalBatchSize, device, layerMasking)
+        AttributionBaseline baseline = AttributionBaseline.Black, ScoreKind output = ScoreKind.Logit, int internalBatchSize = 64, int seed = 0, Device? device = null, bool layerMasking = false,
+        string? layerName = null)
+        : this(classifier, layerName is null ? null : new LayerPath(Checked(classifier).Network, layerName), steps, rule, baseline, output, internalBatchSize, seed, device, layerMasking)
+    {
+    }
+
+    /// <summary>Creates the method on a network split at <paramref name="layer"/> (null: the pixels).</summary>
+    internal IntegratedGradients(ImageClassifier classifier, IAttributedLayer? layer, int steps, IntegrationRule rule, AttributionBaseline baseline,
+        ScoreKind output, int internalBatchSize, int seed, Device? device, bool layerMasking = false)
+        : base(classifier, output, internalBatchSize, device, layerMasking, layer)
     {
         (_alphas, _weights) = IntegrationRules.For(rule, steps);
         Steps = steps;
@@ -53,11 +68,15 @@ public sealed class IntegratedGradients : GradientMethod
     public override AttributionOutput Attribute(AttributionBatch batch)
     {
         var pixels = batch.Pixels.to(Torch.Device);
-        var baselines = Baselines(pixels, Baseline, batch.RowIds, Seed);
-        return Integrate(pixels, baselines, batch.Targets, batch.Keep);
+        var points = ToPoints(pixels);
+        var baselines = BaselinePoints(pixels, points, Baseline, batch.RowIds, Seed);
+        return Integrate(points, baselines, batch.Targets, batch.Keep);
     }
 
-    /// <summary>IG from explicit baselines [N, C, H, W] (Captum's <c>baselines</c> argument), with the convergence delta per row.</summary>
+    /// <summary>
+    /// IG from explicit baselines [N, C, H, W] (Captum's <c>baselines</c> argument), with the convergence delta per row.
+    /// For a layer attribution both are activations of the layer.
+    /// </summary>
     public AttributionOutput Integrate(Tensor pixels, Tensor baselines, IReadOnlyList<long> targets) => Integrate(pixels, baselines, targets, null);
 
     /// <summary>

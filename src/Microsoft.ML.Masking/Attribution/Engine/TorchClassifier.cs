@@ -20,10 +20,16 @@ internal sealed class TorchClassifier
     /// <param name="device">The resolved device (the network's); null for the classifier's own, else the CPU.</param>
     /// <param name="layerMasking">Also build the layer-masked network (<see cref="LayerMaskedNetwork"/>), so the
     /// <c>keep</c> arguments may be given: the removed pixels then never reach the network and get zero gradient.</param>
-    /// <exception cref="NotSupportedException">Layer masking cannot handle a module of the network (the message names it).</exception>
-    public TorchClassifier(ImageClassifier classifier, Device? device = null, bool layerMasking = false)
+    /// <param name="layer">For layer attribution: the network split at a layer. Scores and gradients are then functions
+    /// of that layer's activation (the "points" <see cref="ToPoints"/> makes from pixels), not of the pixels.</param>
+    /// <exception cref="NotSupportedException">Layer masking cannot handle a module of the network (the message names it),
+    /// or both a layer and layer masking are asked for.</exception>
+    public TorchClassifier(ImageClassifier classifier, Device? device = null, bool layerMasking = false, IAttributedLayer? layer = null)
     {
         ArgumentNullException.ThrowIfNull(classifier);
+        if (layerMasking && layer is not null)
+            throw new NotSupportedException($"A layer attribution (layer '{layer.LayerName}') does not take keep-masks: layer masking removes pixels, not activations.");
+        Layer = layer;
         Description = classifier;
         Network = classifier.Network;
         Normalization = classifier.Normalization;
@@ -41,13 +47,28 @@ internal sealed class TorchClassifier
     /// <summary>The network.</summary>
     public nn.Module<Tensor, Tensor> Network { get; }
 
+    /// <summary>The layer attributed, or null when the pixels are.</summary>
+    public IAttributedLayer? Layer { get; }
+
+    /// <summary>
+    /// The points attributed for pixel-space images [N, C, H, W]: the images themselves, or with <see cref="Layer"/> the
+    /// layer's activations (computed without gradients: they are where paths start and end, not part of the graph).
+    /// </summary>
+    public Tensor ToPoints(Tensor pixels)
+    {
+        if (Layer is null)
+            return pixels;
+        using var _ = no_grad();
+        return Layer.ToLayer(Normalization.Apply(pixels));
+    }
+
     /// <summary>The normalisation applied to pixels before the network.</summary>
     public ChannelNormalization Normalization { get; }
 
     /// <summary>Where the computation runs.</summary>
     public Device Device { get; }
 
-    /// <summary>Scores [N, classes] of pixel-space images [N, C, H, W]; logits or softmax probabilities.</summary>
+    /// <summary>Scores [N, classes] of pixel-space images [N, C, H, W] (with <see cref="Layer"/>: of the layer's activations); logits or softmax probabilities.</summary>
     public Tensor Scores(Tensor pixels, ScoreKind kind) => Scores(pixels, kind, null);
 
     /// <summary>
@@ -58,7 +79,9 @@ internal sealed class TorchClassifier
     public Tensor Scores(Tensor pixels, ScoreKind kind, Tensor? keep)
     {
         Tensor logits;
-        if (keep is null)
+        if (Layer is not null)
+            logits = keep is null ? Layer.FromLayer(pixels) : throw new InvalidOperationException("A layer attribution takes no keep-mask.");
+        else if (keep is null)
             logits = Network.forward(Normalization.Apply(pixels));
         else
             logits = (_layerMasked ?? throw new InvalidOperationException("This classifier was made without layer masking; pass layerMasking: true to take keep-masks."))
@@ -74,7 +97,7 @@ internal sealed class TorchClassifier
         Scores(pixels, kind, keep).gather(1, targets.unsqueeze(1)).squeeze(1);
 
     /// <summary>
-    /// The gradient of each row's target score with respect to its pixels, [N, C, H, W], and the scores [N]
+    /// The gradient of each row's target score with respect to its pixels (with <see cref="Layer"/>: its layer activation), [N, C, H, W], and the scores [N]
     /// (both detached). Enables gradients for this call only.
     /// </summary>
     public (Tensor Gradients, Tensor Scores) Gradients(Tensor pixels, Tensor targets, ScoreKind kind) => Gradients(pixels, targets, kind, null);

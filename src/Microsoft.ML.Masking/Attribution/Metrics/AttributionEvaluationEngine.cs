@@ -339,7 +339,7 @@ internal sealed class AttributionEvaluationEngine : IDisposable
         var target = tensor(targets, device: _classifier.Device);
         var start = baseline switch
         {
-            AttributionBaseline.Black => zeros_like(images),
+            AttributionBaseline.Black or AttributionBaseline.Zero => zeros_like(images),
             AttributionBaseline.Mean => _classifier.Normalization.MeanPixels(images.device).expand_as(images).contiguous(),
             _ => throw new ArgumentException("Completeness needs a deterministic baseline (Black or Mean).", nameof(AttributionEvaluationOptions.CompletenessBaseline)),
         };

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Attribution.Engine;
 using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.Core.Training;
 using static TorchSharp.torch;
@@ -19,24 +20,38 @@ internal static class ChannelImportance
     }
 
     /// <summary>
-    /// The mean over <paramref name="examples"/> of each channel's contribution to the true class's logit, for
-    /// member <paramref name="member"/> of <paramref name="network"/> as it predicts (its gate applied).
+    /// The mean over <paramref name="examples"/> of each channel's importance for the true class's logit, for member
+    /// <paramref name="member"/> of <paramref name="network"/> as it predicts (its gate applied): the exact contribution,
+    /// or a layer attribution of the attribution catalog's engine (Integrated Gradients, GradientSHAP) at the gated last
+    /// feature map summed over positions, as <paramref name="settings"/> say.
     /// </summary>
     public static float[] Measure(EnsembleNetwork network, int member, TrainingExamples examples, ChannelNormalization normalization,
-        int batchSize, Device device, Action checkAlive)
+        ImportanceSettings settings, int batchSize, Device device, Action checkAlive)
     {
         using var noGrad = no_grad();
         var labels = examples.Labels ?? throw new InvalidOperationException("Channel importance needs labels.");
+        var attribution = settings.Create(network, member, examples.Shape, normalization, batchSize, device);
         using var sum = zeros(network.Members[member].Architecture.FeatureChannels, ScalarType.Float64, device);
         for (long start = 0; start < examples.Count; start += batchSize)
         {
             checkAlive();
             using var scope = NewDisposeScope();
             long count = Math.Min(batchSize, examples.Count - start);
-            var images = normalization.Apply(examples.Images.narrow(0, start, count).to(device));
-            var forward = network.Member(images, member, member > 0 ? network.GateInput(images, member) : null);
-            var contributions = Contributions(forward.GatedFeatures, network.Members[member].Head.weight, labels.narrow(0, start, count).to(device));
-            sum.PlusInPlace(contributions.to_type(ScalarType.Float64).sum(0L));
+            var pixels = examples.Images.narrow(0, start, count).to(device);
+            var targets = labels.narrow(0, start, count).to(device);
+            Tensor importance;
+            if (attribution is null)
+            {
+                var images = normalization.Apply(pixels);
+                var forward = network.Member(images, member, member > 0 ? network.GateInput(images, member) : null);
+                importance = Contributions(forward.GatedFeatures, network.Members[member].Head.weight, targets);
+            }
+            else
+            {
+                var batch = new AttributionBatch(pixels, targets.cpu().data<long>().ToArray(), Enumerable.Range(0, (int)count).Select(k => start + k).ToArray());
+                importance = attribution.Attribute(batch).Attributions.sum([2, 3]);
+            }
+            sum.PlusInPlace(importance.to_type(ScalarType.Float64).sum(0L));
         }
         using var mean = sum.DividedBy(examples.Count).to_type(ScalarType.Float32).cpu();
         return mean.data<float>().ToArray();

@@ -1,11 +1,34 @@
+using Microsoft.ML.Masking.Attribution.Engine;
 using Microsoft.ML.Masking.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Masking.Ensemble.Engine;
 
-/// <summary>One member's forward pass: its logits, its gate ([N, C], ones for member 0 or without gating) and its gated pooled features.</summary>
-internal sealed record MemberForward(Tensor Logits, Tensor Gate, Tensor GatedFeatures);
+/// <summary>
+/// One member's forward pass: its logits, its gate as it multiplies the last feature map (<see cref="MapGate"/>
+/// [N, C, 1, 1] for channel gates; ones for member 0 or without gating), its last feature map before the gate and its
+/// gated pooled features.
+/// </summary>
+internal sealed record MemberForward(Tensor Logits, Tensor MapGate, Tensor FeatureMap, Tensor GatedFeatures)
+{
+    /// <summary>The gate as one row per input, [N, gate values] (the Gates column's layout).</summary>
+    public Tensor Gate { get; } = MapGate.flatten(1);
+
+    /// <summary>The gated last feature map [N, C, h, w], the input of global average pooling and the head.</summary>
+    public Tensor GatedMap() => FeatureMap.mul(MapGate);
+
+    /// <summary>Moves every tensor to the outer dispose scope.</summary>
+    public MemberForward MoveToOuterDisposeScope()
+    {
+        Logits.MoveToOuterDisposeScope();
+        MapGate.MoveToOuterDisposeScope();
+        FeatureMap.MoveToOuterDisposeScope();
+        GatedFeatures.MoveToOuterDisposeScope();
+        Gate.MoveToOuterDisposeScope();
+        return this;
+    }
+}
 
 /// <summary>
 /// The dynamic-mask ensemble's networks: member ResNets and, for members i &gt; 0, their <see cref="ChannelGate"/>s
@@ -51,11 +74,38 @@ internal sealed class EnsembleNetwork : IDisposable
     {
         using var scope = NewDisposeScope();
         var network = _members[member];
-        var features = network.Features(normalized);
+        var map = network.FeatureMap(normalized);
+        var features = network.Pool(map);
         var gate = _gates[member] is { } g && gateInput is not null ? g.forward(gateInput) : ones_like(features);
         var gated = features.mul(gate);
         var logits = network.Head.forward(gated);
-        return new MemberForward(logits.MoveToOuterDisposeScope(), gate.MoveToOuterDisposeScope(), gated.MoveToOuterDisposeScope());
+        return new MemberForward(logits, gate.view(gate.shape[0], gate.shape[1], 1, 1), map, gated).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Member <paramref name="member"/> split at its gated last feature map, for layer attribution: the activation is
+    /// the feature map times the member's gate (computed from the earlier members on the same input), and the rest of
+    /// the network is global average pooling and the head.
+    /// </summary>
+    public IAttributedLayer MemberLayer(int member) => new GatedMapLayer(this, member);
+
+    private sealed class GatedMapLayer(EnsembleNetwork network, int member) : IAttributedLayer
+    {
+        public string LayerName => $"member {member}'s gated last feature map";
+
+        public Tensor ToLayer(Tensor normalized)
+        {
+            using var scope = NewDisposeScope();
+            var gateInput = member > 0 && network._gates[member] is not null ? network.GateInput(normalized, member) : null;
+            return network.Member(normalized, member, gateInput).GatedMap().MoveToOuterDisposeScope();
+        }
+
+        public Tensor FromLayer(Tensor activation)
+        {
+            using var scope = NewDisposeScope();
+            var resnet = network._members[member];
+            return resnet.Head.forward(resnet.Pool(activation)).MoveToOuterDisposeScope();
+        }
     }
 
     /// <summary>Every member's forward pass on <paramref name="normalized"/> images, each gate fed by the earlier members.</summary>
@@ -64,11 +114,7 @@ internal sealed class EnsembleNetwork : IDisposable
         using var scope = NewDisposeScope();
         var (results, _) = Run(normalized, _members.Count);
         foreach (var r in results)
-        {
-            r.Logits.MoveToOuterDisposeScope();
-            r.Gate.MoveToOuterDisposeScope();
-            r.GatedFeatures.MoveToOuterDisposeScope();
-        }
+            r.MoveToOuterDisposeScope();
         return results;
     }
 

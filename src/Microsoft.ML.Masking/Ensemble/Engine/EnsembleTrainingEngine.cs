@@ -46,7 +46,7 @@ internal sealed class EnsembleTrainingEngine(DynamicMaskEnsembleTrainer.Options 
                         : $"Member {i + 1}/{o.MemberCount}: no distillation; gating {o.Gating}.");
                 histories.Add(i == 0 ? TrainFirst(training, validation, normalization, network) : TrainNext(i, training, validation, normalization, network, importances));
                 network.Freeze(device);
-                importances.Add(ChannelImportance.Measure(network, i, training, normalization, o.InferenceBatchSize, device, CheckAlive));
+                importances.Add(ChannelImportance.Measure(network, i, training, normalization, o.Importance, o.InferenceBatchSize, device, CheckAlive));
             }
             return new EnsembleTrainingResult(network, importances, MemberWeights(network, validation, normalization), histories);
         }
@@ -100,7 +100,7 @@ internal sealed class EnsembleTrainingEngine(DynamicMaskEnsembleTrainer.Options 
                 o.DistillationWeight, top, validation, o.ImageColumnName, o.LabelColumnName, o.InferenceBatchSize, device, CheckAlive);
             var fingerprint = ResNetTrainingEngine.Fingerprint(m, architecture, optimizerSettings, schedule, validation, normalization);
             fingerprint["ensemble"] = FormattableString.Invariant(
-                $"member {member} of {o.MemberCount}, epsilon {o.Epsilon:R} steps {o.AttackSteps} step {o.EffectiveStepSize:R} momentum {o.AttackMomentum:R} lambda {o.DistillationWeight:R} share {o.ImportantChannelShare:R} gating {o.Gating} hidden {o.GateHiddenUnits} bias {o.GateInitialBias:R} pixels {pixelMin:R}..{pixelMax:R}");
+                $"member {member} of {o.MemberCount}, epsilon {o.Epsilon:R} steps {o.AttackSteps} step {o.EffectiveStepSize:R} momentum {o.AttackMomentum:R} lambda {o.DistillationWeight:R} share {o.ImportantChannelShare:R} gating {o.Gating} hidden {o.GateHiddenUnits} bias {o.GateInitialBias:R} pixels {pixelMin:R}..{pixelMax:R} importance {o.Importance}");
             fingerprint["earlier members"] = string.Join(" | ", importances.Select(v => string.Join(" ", v.Select(x => x.ToString("R", CultureInfo.InvariantCulture)))));
             var progress = new TrainingProgress();
             memberStarted(member, progress);
