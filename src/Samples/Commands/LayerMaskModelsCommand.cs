@@ -23,7 +23,7 @@ public sealed class LayerMaskModelsCommand : ISampleCommand
     public string Name => "layer-mask-models";
 
     /// <inheritdoc/>
-    public string Summary => "layer masking on ResNet-18/50, VGG-11-BN, AlexNet, MobileNetV2/V3 and the ONNX ResNet-18: all-ones and invariance diffs, masked/plain; --out DIR [--size PX] [--batch N] [--rounds N] [--only a,b]";
+    public string Summary => "layer masking on ResNet-18/50, VGG-11-BN, AlexNet, MobileNetV2/V3, the ONNX ResNet-18 and an ONNX MobileNet-like file: all-ones and invariance diffs, masked/plain; --out DIR [--size PX] [--batch N] [--rounds N] [--only a,b]";
 
     private static readonly (string Key, Func<nn.Module<Tensor, Tensor>> Build)[] Families =
     [
@@ -44,7 +44,7 @@ public sealed class LayerMaskModelsCommand : ISampleCommand
         int batch = args.Int("batch", 8);
         int rounds = args.Int("rounds", 5);
         var onnx = args.String("onnx", Path.Combine(AppContext.BaseDirectory, "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx"));
-        var only = args.String("only", string.Join(",", Families.Select(f => f.Key).Append("onnx_resnet18")))
+        var only = args.String("only", string.Join(",", Families.Select(f => f.Key).Append("onnx_resnet18").Append("onnx_mobilenet_like")))
             .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         args.EnsureAllUsed();
         Directory.CreateDirectory(outDir);
@@ -72,15 +72,29 @@ public sealed class LayerMaskModelsCommand : ISampleCommand
         if (only.Contains("onnx_resnet18"))
         {
             using var scope = NewDisposeScope();
-            using var network = OnnxResNetImporter.ImportResNet(onnx);
+            // The general importer (what ImageClassifier.FromOnnxResNet18 uses), checked against ONNX Runtime on import.
+            var (network, _) = OnnxNetwork.Import(onnx, imageShape: null, tolerance: 1e-4);
+            using var _ = network;
             int side = OnnxResNet18Command.Side;
             // Mean-subtracted BGR pixels on the 0–255 scale: the range of the network's input.
             var images = randn([batch, 3, side, side], generator: new Generator(5)).mul_(40f);
-            var entry = Measure("onnx_resnet18", network, images, network.Features, r => r.Features!, rounds);
+            var entry = Measure("onnx_resnet18", network, images, network.call, r => r.Logits, rounds);
             using (no_grad())
-                entry["vs_onnxruntime_max_rel_diff"] = OnnxResNet18Command.MaxRelativeDiffToOnnxRuntime(onnx, images, network.Features(images));
+                entry["vs_onnxruntime_max_rel_diff"] = OnnxResNet18Command.MaxRelativeDiffToOnnxRuntime(onnx, images, network.call(images).flatten(1));
             entry["image_size"] = side;
             report["onnx_resnet18"] = entry;
+        }
+        if (only.Contains("onnx_mobilenet_like"))
+        {
+            using var scope = NewDisposeScope();
+            var file = WriteMobileNetLike(Path.Combine(outDir, "mobilenet-like.onnx"), size);
+            var (network, vsRuntime) = OnnxNetwork.Import(file, imageShape: null, tolerance: 1e-4);
+            using var _ = network;
+            var images = randn([batch, 3, size, size], generator: new Generator(7));
+            var entry = Measure("onnx_mobilenet_like", network, images, network.call, r => r.Logits, rounds);
+            entry["vs_onnxruntime_max_rel_diff"] = vsRuntime;
+            entry["onnx"] = "written by this command: MobileNetV3-Small's blocks (depthwise 3x3/5x5, Clip(0,6), HardSwish, squeeze-and-excitation with HardSigmoid), opset 14, random weights";
+            report["onnx_mobilenet_like"] = entry;
         }
 
         var path = Path.Combine(outDir, "layer-mask-models.json");
@@ -89,6 +103,42 @@ public sealed class LayerMaskModelsCommand : ISampleCommand
         Console.WriteLine(json);
         Console.WriteLine($"wrote {path}");
         return 0;
+    }
+
+    /// <summary>
+    /// Writes a MobileNetV3-Small-like ONNX file with random weights (seeded): a stride-2 stem, eight inverted residual
+    /// blocks of MobileNetV3-Small's widths, kernels and strides (ReLU6 as Clip(0, 6) where V3 has ReLU), squeeze-and-excitation
+    /// with HardSigmoid where V3 has it, a 1×1 convolution to 576 channels, global pool and a Gemm/HardSwish/Gemm classifier.
+    /// </summary>
+    internal static string WriteMobileNetLike(string path, int size)
+    {
+        var b = new Microsoft.ML.Masking.Tests.TestDoubles.OnnxGraphBuilder(3, size, seed: 3, opset: 14);
+        string Act(string x, bool hardSwish) => hardSwish ? b.Node("HardSwish", [x]) : b.Node("Clip", [x, b.Scalar(0f), b.Scalar(6f)]);
+        var x = Act(b.BatchNorm(b.Conv(b.Input, 3, 16, 3, stride: 2, pad: 1, bias: false), 16), hardSwish: true);
+        (long In, long Expand, long Out, long K, long S, bool Se, bool Hs)[] blocks =
+        [
+            (16, 16, 16, 3, 2, true, false), (16, 72, 24, 3, 2, false, false), (24, 88, 24, 3, 1, false, false),
+            (24, 96, 40, 5, 2, true, true), (40, 240, 40, 5, 1, true, true), (40, 120, 48, 5, 1, true, true),
+            (48, 288, 96, 5, 2, true, true), (96, 576, 96, 5, 1, true, true),
+        ];
+        foreach (var (cin, expand, cout, k, s, se, hs) in blocks)
+        {
+            var y = expand == cin ? x : Act(b.BatchNorm(b.Conv(x, cin, expand, 1, bias: false), expand), hs);
+            y = Act(b.BatchNorm(b.Conv(y, expand, expand, k, stride: s, pad: k / 2, group: expand, bias: false), expand), hs);
+            if (se)
+            {
+                long squeeze = Math.Max(8, (expand / 4 + 4) / 8 * 8);
+                var scale = b.Node("Relu", [b.Conv(b.Node("GlobalAveragePool", [y]), expand, squeeze, 1)]);
+                scale = b.Node("HardSigmoid", [b.Conv(scale, squeeze, expand, 1)], ("alpha", 1f / 6), ("beta", 0.5f));
+                y = b.Node("Mul", [y, scale]);
+            }
+            y = b.BatchNorm(b.Conv(y, expand, cout, 1, bias: false), cout);
+            x = s == 1 && cin == cout ? b.Node("Add", [x, y]) : y;
+        }
+        x = Act(b.BatchNorm(b.Conv(x, 96, 576, 1, bias: false), 576), hardSwish: true);
+        x = b.Node("Flatten", [b.Node("GlobalAveragePool", [x])]);
+        x = b.Node("Dropout", [b.Node("HardSwish", [b.Gemm(x, 576, 1024)])]);
+        return b.Save(b.Gemm(x, 1024, 1000), path);
     }
 
     /// <summary>Non-trivial running statistics and affine parameters, so that BatchNorm (and its folding) matters.</summary>
