@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.LayerMasking.Engine;
 using Microsoft.ML.Masking.LayerMasking.Engine.Nodes;
 using Microsoft.ML.Masking.Models;

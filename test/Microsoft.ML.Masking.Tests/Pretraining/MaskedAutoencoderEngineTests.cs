@@ -264,6 +264,33 @@ public sealed class MaskedAutoencoderEngineTests
     }
 
     [TestMethod]
+    [DataRow(1)]
+    [DataRow(3)]
+    public void TheMaskingNetworkInChannelsLastEqualsTheDefaultLayoutInValueAndGradient(int channels)
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(5);
+        var amn = new AdversarialMaskingNetwork(channels, 8, generator);
+        var convs = amn.modules().OfType<TorchSharp.Modules.Conv2d>().ToList();
+        var images = randn([4, channels, 12, 12], generator: generator);
+        var upstream = randn([4, 1, 12, 12], generator: generator);
+
+        // The same three convolutions written out on contiguous (default-layout) tensors.
+        Tensor Conv(int i, Tensor x) => nn.functional.conv2d(x.contiguous(), convs[i].weight, convs[i].bias, padding: [1, 1]);
+        var reference = Conv(2, nn.functional.relu(Conv(1, nn.functional.relu(Conv(0, images))))).sigmoid();
+        Assert.IsTrue(reference.is_contiguous());
+        reference.mul(upstream).sum().backward();
+        var referenceGradients = convs.Select(c => c.weight.grad!.clone()).ToList();
+        foreach (var c in convs) c.weight.grad!.zero_();
+
+        var scores = amn.forward(images);
+        FloatAssert.AreClose(reference.detach(), scores.detach(), 1e-5, "channels-last scores against the default layout's");
+        scores.mul(upstream).sum().backward();
+        for (int i = 0; i < 3; i++)
+            FloatAssert.AreClose(referenceGradients[i], convs[i].weight.grad!, 1e-5, $"weight gradient of convolution {i + 1}");
+    }
+
+    [TestMethod]
     public void DiagnosticsTellRandomMasksFromOneFixedPattern()
     {
         using var scope = NewDisposeScope();

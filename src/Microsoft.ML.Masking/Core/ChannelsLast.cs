@@ -1,11 +1,12 @@
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Masking.LayerMasking.Engine;
+namespace Microsoft.ML.Masking.Core;
 
 /// <summary>
-/// Channels-last layout ([N, C, H, W] shape, [N, H, W, C] in memory) for the fast path. On CPU, libtorch's
-/// 3×3 box sum (average pool) is about ten times faster in this layout and convolutions are faster too, and
-/// both keep the layout, so converting once at the input carries through the whole network.
+/// Channels-last layout ([N, C, H, W] shape, [N, H, W, C] in memory). On CPU, libtorch's 3×3 box sum (average pool)
+/// is about ten times faster in this layout and convolutions are faster too, and both keep the layout, so converting
+/// once at the input carries through a network: layer masking's fast path, and the adversarial masking network, whose
+/// thin 3×3 convolutions' input gradient costs 2–4× less than in the default layout.
 /// </summary>
 internal static class ChannelsLast
 {
