@@ -243,6 +243,29 @@ public sealed class OnnxImportTests
     }
 
     [TestMethod]
+    [DynamicData(nameof(Models))]
+    public void GradientsFlowThroughTheImportedGraphAndNotToRemovedPixels(string name, int classes)
+    {
+        var classifier = ImageClassifier.FromOnnx(Write(name, PathFor(name)), ChannelNormalization.Identity(3));
+        using var network = classifier.Network;
+        using var scope = NewDisposeScope();
+        var x = Images(2, 15);
+        var keep = Keep(2, 16);
+        using var masked = LayerMaskedNetwork.Create(network);
+        Tensor inference;
+        using (no_grad()) inference = masked.Forward(x, keep);
+        var input = x.clone().requires_grad_(true);
+        var recorded = masked.Forward(input, keep);
+        Assert.AreEqual(classes, (int)recorded.shape[1]);
+        FloatAssert.AreClose(inference, recorded.detach(), 1e-4, $"{name}: the autograd path against the inference path");
+        recorded.sum().backward();
+        var removed = keep.eq(0).unsqueeze(1).expand_as(x);
+        Assert.AreEqual(0f, input.grad!.masked_select(removed).abs().max().item<float>(), $"{name}: removed pixels get no gradient");
+        Assert.IsGreaterThan(0f, input.grad!.masked_select(removed.logical_not()).abs().max().item<float>(), $"{name}: kept pixels get one");
+        Assert.IsTrue(network.parameters().All(p => p.grad is not null), $"{name}: every weight gets a gradient");
+    }
+
+    [TestMethod]
     [Timeout(180_000, CooperativeCancellation = true)]
     public void SavedPipelineGivesIdenticalScoresInAFreshProcess()
     {
