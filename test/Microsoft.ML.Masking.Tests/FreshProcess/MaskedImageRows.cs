@@ -38,6 +38,22 @@ internal static class MaskedImageRows
         return Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, size).Select(_ => reader.ReadSingle()).ToArray()).ToArray();
     }
 
+    /// <summary>Writes <paramref name="count"/> opaque 50×40 PNGs of random colours (img00.png, …) into a new folder <paramref name="folder"/>.</summary>
+    public static string WriteRandomImages(string folder, int count, int seed)
+    {
+        Directory.CreateDirectory(folder);
+        var random = new Random(seed);
+        for (int i = 0; i < count; i++)
+        {
+            var bgra = new byte[50 * 40 * 4];
+            random.NextBytes(bgra);
+            for (int p = 3; p < bgra.Length; p += 4) bgra[p] = 255;
+            using var image = MLImage.CreateFromPixels(50, 40, MLPixelFormat.Bgra32, bgra);
+            image.Save(Path.Combine(folder, $"img{i:D2}.png"));
+        }
+        return folder;
+    }
+
     /// <summary>Rows pairing the folder's PNG files (in name order) with <paramref name="masks"/>.</summary>
     public static Row[] ForFolder(string imageFolder, IReadOnlyList<float[]> masks) =>
         Directory.GetFiles(imageFolder, "*.png").Order(StringComparer.Ordinal)

@@ -273,17 +273,7 @@ public sealed class OnnxImportTests
         var classifier = ImageClassifier.FromOnnx(Write("mobilenet-like", Path.Combine(folder, "mobilenet.onnx")), ChannelNormalization.ImageNet,
             classNames: ["a", "b", "c", "d", "e", "f"]);
         using var network = classifier.Network;
-        var images = Path.Combine(folder, "images");
-        Directory.CreateDirectory(images);
-        var random = new Random(6);
-        for (int i = 0; i < 3; i++)
-        {
-            var bgra = new byte[50 * 40 * 4];
-            random.NextBytes(bgra);
-            for (int p = 3; p < bgra.Length; p += 4) bgra[p] = 255;
-            using var image = MLImage.CreateFromPixels(50, 40, MLPixelFormat.Bgra32, bgra);
-            image.Save(Path.Combine(images, $"img{i:D2}.png"));
-        }
+        var images = MaskedImageRows.WriteRandomImages(Path.Combine(folder, "images"), count: 3, seed: 6);
         var hole = Enumerable.Range(0, Side * Side).Select(p => p / Side is >= 8 and < 24 && p % Side is >= 4 and < 20 ? 0f : 1f).ToArray();
         float[][] masks = [Enumerable.Repeat(1f, Side * Side).ToArray(), hole, hole];
         var ml = new MLContext(seed: 1);

@@ -181,17 +181,7 @@ public sealed class OnnxResNet18ClassifierTests
     public void SavedPipelineGivesIdenticalFeaturesInAFreshProcess()
     {
         var folder = TestFolders.Create(TestContext, "onnx-resnet18");
-        var images = Path.Combine(folder, "images");
-        Directory.CreateDirectory(images);
-        var random = new Random(6);
-        for (int i = 0; i < 2; i++)
-        {
-            var bgra = new byte[50 * 40 * 4];
-            random.NextBytes(bgra);
-            for (int p = 3; p < bgra.Length; p += 4) bgra[p] = 255;
-            using var image = MLImage.CreateFromPixels(50, 40, MLPixelFormat.Bgra32, bgra);
-            image.Save(Path.Combine(images, $"img{i:D2}.png"));
-        }
+        var images = MaskedImageRows.WriteRandomImages(Path.Combine(folder, "images"), count: 2, seed: 6);
         float[][] masks = [AllKept(0), Hole(0)];
         var ml = new MLContext(seed: 1);
         var data = MaskedImageRows.Load(ml, MaskedImageRows.ForFolder(images, masks), Side * Side);
