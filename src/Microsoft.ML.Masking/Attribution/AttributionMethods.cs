@@ -51,7 +51,7 @@ internal static class AttributionMethods
                     OcclusionOptions o => new Occlusion(s, o.Window, o.Stride ?? o.Window, batch, seed),
                     FeatureAblationOptions => new FeatureAblation(s, batch, seed),
                     RiseOptions r => new Rise(s, r.MaskCount, r.CellSize, r.KeepProbability, batch, seed),
-                    LimeOptions l => new Lime(s, l.Samples, l.KernelWidth, l.Surrogate, l.Alpha, batch, seed),
+                    LimeOptions l => new Lime(s, l.Samples, l.KernelWidth, l.Surrogate, l.Alpha, batch, seed, l.ShareSamplesAcrossRows),
                     KernelShapOptions k => new KernelShap(s, k.Samples, batch, seed),
                     _ => throw new NotSupportedException($"Unknown perturbation method {p.GetType().Name}."),
                 };

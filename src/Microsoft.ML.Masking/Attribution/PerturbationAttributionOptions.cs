@@ -154,6 +154,14 @@ public sealed class LimeOptions : SegmentAttributionOptions
     /// <summary>The surrogate's penalty. Default: null, meaning 1 for ridge (the LIME package) and 0.01 for lasso (Captum).</summary>
     public double? Alpha { get; set; }
 
+    /// <summary>
+    /// One sample matrix for all rows with the same segment count (drawn from the seed and the count) instead of one per
+    /// row. With a segmentation that is the same on every row (patches), every row is then scored under the same masks,
+    /// and layer masking derives its mask-only work (pooled masks, padding coefficients) once per mask set instead of
+    /// once per row; the rows' sampling errors are then no longer independent. Default: false.
+    /// </summary>
+    public bool ShareSamplesAcrossRows { get; set; }
+
     /// <summary>Output column of the surrogate's weighted R² per row, or null for none. Default: "SurrogateR2".</summary>
     public string? SurrogateR2ColumnName { get; set; } = "SurrogateR2";
 

@@ -10,7 +10,11 @@ public static class Stopwatches
 {
     /// <summary>Runs each action <paramref name="warmup"/> times untimed, then <paramref name="rounds"/> rounds of all of them.</summary>
     /// <returns>Median seconds per variant, by name.</returns>
-    public static Dictionary<string, double> Interleaved(IReadOnlyList<(string Name, Action Run)> variants, int warmup, int rounds, Action<string>? progress = null)
+    public static Dictionary<string, double> Interleaved(IReadOnlyList<(string Name, Action Run)> variants, int warmup, int rounds, Action<string>? progress = null) =>
+        InterleavedRounds(variants, warmup, rounds, progress).ToDictionary(s => s.Key, s => Median(s.Value));
+
+    /// <summary>As <see cref="Interleaved"/>, but every round's seconds per variant, in round order.</summary>
+    public static Dictionary<string, List<double>> InterleavedRounds(IReadOnlyList<(string Name, Action Run)> variants, int warmup, int rounds, Action<string>? progress = null)
     {
         foreach (var (name, run) in variants)
             for (int i = 0; i < warmup; i++) run();
@@ -25,7 +29,7 @@ public static class Stopwatches
             }
             progress?.Invoke($"round {r + 1}/{rounds}: " + string.Join(", ", samples.Select(s => $"{s.Key} {s.Value[^1] * 1000:F0} ms")));
         }
-        return samples.ToDictionary(s => s.Key, s => Median(s.Value));
+        return samples;
     }
 
     /// <summary>The median of <paramref name="values"/>.</summary>

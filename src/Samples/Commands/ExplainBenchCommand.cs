@@ -59,6 +59,7 @@ public sealed class ExplainBenchCommand : ISampleCommand
             ("FeatureAblation", "64 patches of 8×8, layer masking", attribution.FeatureAblation(new FeatureAblationOptions { Classifier = classifier, Segmentation = patches, InternalBatchSize = pass })),
             ("Rise", $"{(quick ? 64 : 500)} masks, 16 px cells, layer masking", attribution.Rise(new RiseOptions { Classifier = classifier, MaskCount = quick ? 64 : 500, CellSize = 16, InternalBatchSize = pass })),
             ("Lime", $"{samples} samples, 64 patches, layer masking", attribution.Lime(new LimeOptions { Classifier = classifier, Segmentation = patches, Samples = samples, InternalBatchSize = pass })),
+            ("LimeShared", $"{samples} samples shared by the rows, 64 patches, layer masking", attribution.Lime(new LimeOptions { Classifier = classifier, Segmentation = patches, Samples = samples, InternalBatchSize = pass, ShareSamplesAcrossRows = true })),
             ("LimeGrey", $"{samples} samples, 64 patches, grey", attribution.Lime(new LimeOptions { Classifier = classifier, Segmentation = patches, Samples = samples, Removal = MaskingMethod.Grey, InternalBatchSize = pass })),
             ("KernelShap", $"{samples} samples, 64 patches, layer masking", attribution.KernelShap(new KernelShapOptions { Classifier = classifier, Segmentation = patches, Samples = samples, InternalBatchSize = pass })),
         };
@@ -73,8 +74,9 @@ public sealed class ExplainBenchCommand : ISampleCommand
             while (cursor.MoveNext()) getter(ref value);
         }
         Console.WriteLine($"explain-bench: ResNet-18 on {n} images of 64×64, {rounds} interleaved round(s), {pass} images per pass, 16 rows per batch");
-        var seconds = Stopwatches.Interleaved(models.Select(m => (m.Name, (Action)(() => Explain(m.Model)))).ToArray(), warmup: 1, rounds: rounds,
+        var perRound = Stopwatches.InterleavedRounds(models.Select(m => (m.Name, (Action)(() => Explain(m.Model)))).ToArray(), warmup: 1, rounds: rounds,
             progress: Console.WriteLine);
+        var seconds = perRound.ToDictionary(r => r.Key, r => Stopwatches.Median(r.Value));
         var report = new JsonObject();
         foreach (var (name, setting, _) in methods)
         {
@@ -82,7 +84,11 @@ public sealed class ExplainBenchCommand : ISampleCommand
             report[name] = new JsonObject { ["setting"] = setting, ["explanations_per_second"] = Math.Round(perSecond, 3), ["median_seconds"] = Math.Round(seconds[name], 3) };
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {setting} | {perSecond:F2} |"));
         }
-        double ratio = seconds["LimeGrey"] / seconds["Lime"];
+        double ratio = seconds["LimeGrey"] / seconds["Lime"], shared = seconds["LimeGrey"] / seconds["LimeShared"];
+        // The ratio of each round (the variants run back to back within a round, so they share its load) and of the fastest
+        // rounds (the least disturbed by other processes on a shared machine).
+        double[] RoundRatios(string layer) => perRound["LimeGrey"].Zip(perRound[layer], (g, l) => Math.Round(g / l, 3)).ToArray();
+        double Fastest(string layer) => perRound["LimeGrey"].Min() / perRound[layer].Min();
         var json = new JsonObject
         {
             ["network"] = "ResNet-18 (ImageNet stem), 64×64, random weights",
@@ -92,9 +98,16 @@ public sealed class ExplainBenchCommand : ISampleCommand
             ["rows_per_batch"] = 16,
             ["methods"] = report,
             ["lime_layer_over_grey_throughput"] = Math.Round(ratio, 3),
+            ["lime_layer_shared_samples_over_grey_throughput"] = Math.Round(shared, 3),
+            ["lime_ratio_per_round"] = new JsonArray(RoundRatios("Lime").Select(v => (JsonNode)v).ToArray()),
+            ["lime_shared_ratio_per_round"] = new JsonArray(RoundRatios("LimeShared").Select(v => (JsonNode)v).ToArray()),
+            ["lime_ratio_of_fastest_rounds"] = Math.Round(Fastest("Lime"), 3),
+            ["lime_shared_ratio_of_fastest_rounds"] = Math.Round(Fastest("LimeShared"), 3),
+            ["cpu"] = LayerMaskBenchCommand.CpuInfo(),
+            ["date_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
         };
         File.WriteAllText(Path.Combine(outDir, "explain-bench.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"explain-bench: LIME throughput, layer masking / grey = {ratio:F2}; wrote {Path.Combine(outDir, "explain-bench.json")}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"explain-bench: LIME throughput, layer masking / grey = {ratio:F2} (samples shared by the rows: {shared:F2}); wrote {Path.Combine(outDir, "explain-bench.json")}"));
         return 0;
     }
 }

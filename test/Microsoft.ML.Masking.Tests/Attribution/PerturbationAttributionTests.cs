@@ -93,6 +93,7 @@ public sealed class PerturbationAttributionTests
             RiseOptions r => ml.Transforms.Attribution().Rise(r),
             LimeOptions l => ml.Transforms.Attribution().Lime(l),
             KernelShapOptions k => ml.Transforms.Attribution().KernelShap(k),
+            OcclusionOptions o => ml.Transforms.Attribution().Occlusion(o),
             _ => throw new ArgumentException("unexpected options"),
         } is var estimator ? estimator.Fit(data).Transform(data) : null!;
 
@@ -107,17 +108,57 @@ public sealed class PerturbationAttributionTests
             (rows, passes) => new RiseOptions { Classifier = CnnClassifier(network), Removal = MaskingMethod.Grey, MaskCount = 12, CellSize = 4, Seed = 3, BatchSize = rows, InternalBatchSize = passes },
             (rows, passes) => new LimeOptions { Classifier = CnnClassifier(network), Samples = 12, Seed = 3, BatchSize = rows, InternalBatchSize = passes },
             (rows, passes) => new KernelShapOptions { Classifier = CnnClassifier(network), Removal = MaskingMethod.Grey, Samples = 12, Seed = 3, BatchSize = rows, InternalBatchSize = passes },
+            // Masks shared by the rows, scored mask-major with the last pass's mask work reused (layer masking).
+            (rows, passes) => new LimeOptions { Classifier = CnnClassifier(network), Samples = 12, Seed = 3, BatchSize = rows, InternalBatchSize = passes, ShareSamplesAcrossRows = true },
+            (rows, passes) => new OcclusionOptions { Classifier = CnnClassifier(network), Window = 4, Stride = 2, BatchSize = rows, InternalBatchSize = passes },
         })
         {
             var small = Vectors(Explain(ml, data, make(1, 5)), "Attribution");
             var large = Vectors(Explain(ml, data, make(3, 64)), "Attribution");
-            var name = make(1, 1).GetType().Name;
+            var name = make(1, 1) is LimeOptions { ShareSamplesAcrossRows: true } ? "shared LIME" : make(1, 1).GetType().Name;
             Assert.IsLessThan(1e-4, RelativeDifference(small, large), $"{name}: batch sizes 1/5 and 4/64");
             if (name != nameof(LimeOptions)) continue;
             var otherSeed = make(3, 64);
             otherSeed.Seed = 4;
             Assert.IsGreaterThan(1e-3, RelativeDifference(Vectors(Explain(ml, data, otherSeed), "Attribution"), large), $"{name}: the seed matters");
         }
+    }
+
+    /// <summary>Scores = the mean kept pixel value per channel (a function of the masks and images only), recording each pass's keep-masks.</summary>
+    private sealed class RecordingScorer : Masking.Attribution.Engine.IPerturbationScorer
+    {
+        public List<float[]> Passes { get; } = [];
+        public int ClassCount => 3;
+        public TorchSharp.torch.Device Device => TorchSharp.torch.CPU;
+        public TorchSharp.torch.Tensor Scores(TorchSharp.torch.Tensor pixels, TorchSharp.torch.Tensor keep, Masking.Attribution.Engine.PerturbationNoise noise)
+        {
+            Passes.Add(keep.data<float>().ToArray());
+            return (pixels * keep.unsqueeze(1)).mean([2, 3]);
+        }
+    }
+
+    [TestMethod]
+    public void SharedLimeSamplesScoreEveryRowUnderTheSameMasksOneRowAfterAnother()
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var pixels = TorchSharp.torch.rand(3, 3, 8, 8, generator: new TorchSharp.torch.Generator(2));
+        var map = SegmentMap.Patches(8, 8, 4);
+        var batch = new Masking.Attribution.Engine.AttributionBatch(pixels, [0L, 1L, 2L], [11L, 12L, 13L], [map, map, map]);
+        List<float[]> Passes(bool shared)
+        {
+            var scorer = new RecordingScorer();
+            new Masking.Attribution.Engine.Lime(scorer, samples: 8, internalBatchSize: 4, seed: 3, shareSamplesAcrossRows: shared).Attribute(batch);
+            return scorer.Passes;
+        }
+        var mixed = Passes(shared: false);
+        var shared = Passes(shared: true);
+        Assert.HasCount(6, shared, "8 samples × 3 rows in passes of 4");
+        // Mask-major: masks 0–3 for rows 0, 1, 2, then masks 4–7 for each, so consecutive passes repeat the masks.
+        for (int pass = 0; pass < 6; pass++)
+            CollectionAssert.AreEqual(shared[pass / 3 * 3], shared[pass], $"pass {pass} holds the masks of pass {pass / 3 * 3}");
+        CollectionAssert.AreNotEqual(shared[0], shared[3], "the second chunk of masks");
+        // One matrix per row (the default): the rows' masks differ.
+        CollectionAssert.AreNotEqual(mixed[0], mixed[2], "row 0's first masks against row 1's");
     }
 
     [TestMethod]

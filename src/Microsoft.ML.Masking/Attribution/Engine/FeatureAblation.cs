@@ -33,7 +33,7 @@ public sealed class FeatureAblation : PerturbationMethod
             var labels = maps[row].Labels;
             for (int q = 0; q < labels.Length; q++)
                 keep[q] = labels[q] == segment ? 0f : 1f;
-        });
+        }, PerturbationScoring.SameSegments(maps) ? maps[0].SegmentCount : 0);
         var values = maps.Select((m, i) => Enumerable.Range(0, m.SegmentCount).Select(s => clean[i] - scores[offsets[i] + s]).ToArray()).ToArray();
         return new AttributionOutput(PerturbationScoring.Paint(maps, values, h, w, TorchSharp.torch.CPU));
     }

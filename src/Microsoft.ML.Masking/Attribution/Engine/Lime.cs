@@ -22,8 +22,9 @@ public sealed class Lime : PerturbationMethod
     /// <param name="alpha">The surrogate's penalty (ridge: 1 as in the LIME package; lasso: 0.01 as in Captum).</param>
     /// <param name="internalBatchSize">Perturbed images per pass.</param>
     /// <param name="seed">Seed of the sample matrices.</param>
+    /// <param name="shareSamplesAcrossRows">One sample matrix for every row with the same segment count, instead of one per row.</param>
     public Lime(IPerturbationScorer scorer, int samples = 512, double kernelWidth = 0.25, SurrogateKind surrogate = SurrogateKind.Ridge,
-        double? alpha = null, int internalBatchSize = 64, int seed = 0)
+        double? alpha = null, int internalBatchSize = 64, int seed = 0, bool shareSamplesAcrossRows = false)
         : base(scorer, internalBatchSize, seed)
     {
         if (samples < 1) throw new ArgumentOutOfRangeException(nameof(samples), samples, "LIME needs at least one sample.");
@@ -34,7 +35,19 @@ public sealed class Lime : PerturbationMethod
         KernelWidth = kernelWidth;
         Surrogate = surrogate;
         Alpha = penalty;
+        ShareSamplesAcrossRows = shareSamplesAcrossRows;
     }
+
+    /// <summary>
+    /// When true, every row with the same segment count gets the same sample matrix (drawn from the seed and the count,
+    /// <see cref="SharedRowId"/> in place of the row id). Rows cut by the same segmentation (patches) are then scored
+    /// under the same masks, so layer masking derives its mask-only work once per mask set for all of them; the price
+    /// is that the rows' sampling errors are no longer independent. When false (the default), each row draws its own.
+    /// </summary>
+    public bool ShareSamplesAcrossRows { get; }
+
+    /// <summary>The row id a shared sample matrix is drawn for (row ids of data are non-negative).</summary>
+    public const long SharedRowId = -1;
 
     /// <summary>Samples per image.</summary>
     public int Samples { get; }
@@ -60,14 +73,19 @@ public sealed class Lime : PerturbationMethod
         var maps = batch.RequireSegments(Name);
         var (_, h, w) = batch.ImageSize;
         int rows = batch.Count, s = Samples;
-        var matrices = maps.Select((m, i) => SegmentSamples.Lime(Seed, batch.RowIds[i], s, m.SegmentCount)).ToArray();
+        var shared = new Dictionary<int, bool[,]>();
+        var matrices = maps.Select((m, i) => !ShareSamplesAcrossRows ? SegmentSamples.Lime(Seed, batch.RowIds[i], s, m.SegmentCount)
+            : shared.TryGetValue(m.SegmentCount, out var known) ? known
+            : shared[m.SegmentCount] = SegmentSamples.Lime(Seed, SharedRowId, s, m.SegmentCount)).ToArray();
+        // The same matrix and the same segmentation on every row: the same masks, scored mask-major.
+        int sharedMasks = ShareSamplesAcrossRows && PerturbationScoring.SameSegments(maps) ? s : 0;
         var scores = Score(batch, rows * s, p => p / s, (p, keep) =>
         {
             int row = p / s, sample = p % s;
             var labels = maps[row].Labels;
             for (int q = 0; q < labels.Length; q++)
                 keep[q] = matrices[row][sample, labels[q]] ? 1f : 0f;
-        });
+        }, sharedMasks);
         var coefficients = new double[rows][];
         var r2 = new float[rows];
         for (int i = 0; i < rows; i++)

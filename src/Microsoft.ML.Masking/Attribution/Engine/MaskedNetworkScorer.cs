@@ -11,10 +11,16 @@ namespace Microsoft.ML.Masking.Attribution.Engine;
 /// never reach the network) or a baseline fill. A one-method view of the evaluators' <see cref="MaskedClassifierScorer"/>,
 /// so an evaluation that scores several removals and outputs builds each method's <see cref="MaskedClassifier"/> once.
 /// </summary>
+/// <remarks>Under layer masking (and inside <c>no_grad</c>) it keeps the mask-only work of its last pass
+/// (<see cref="PreparedKeepMask"/>): the next pass with the very same keep-masks — the next row of a method whose masks
+/// do not depend on the row, scored mask-major by <see cref="PerturbationScoring"/> — reuses it instead of deriving it
+/// again. Only the last pass's masks are kept, so the memory is bounded by one pass's mask work.</remarks>
 public sealed class MaskedNetworkScorer : IPerturbationScorer, IDisposable
 {
     private readonly MaskedClassifierScorer _classifiers;
     private readonly bool _ownsClassifiers;
+    private readonly object _gate = new();
+    private PreparedKeepMask? _lastMasks;
 
     /// <summary>Creates the scorer.</summary>
     /// <param name="network">A CNN layer masking supports (checked here; the error names the module it cannot handle).</param>
@@ -59,13 +65,52 @@ public sealed class MaskedNetworkScorer : IPerturbationScorer, IDisposable
         ArgumentNullException.ThrowIfNull(pixels);
         ArgumentNullException.ThrowIfNull(noise);
         using var draw = Method == MaskingMethod.Noise ? noise.Normal(pixels.shape.AsSpan(1), Device) : null;
-        var logits = _classifiers.Classifier(Method).Forward(pixels, keep, null, draw).Logits;
+        var classifier = _classifiers.Classifier(Method);
+        var logits = Method == MaskingMethod.LayerMasking && !is_grad_enabled()
+            ? ReusingMasks(classifier, pixels, keep)
+            : classifier.Forward(pixels, keep, null, draw).Logits;
         return Output == ScoreKind.Logit ? logits : logits.softmax(1);
+    }
+
+    /// <summary>The layer-masked logits, with the last pass's mask work reused when <paramref name="keep"/> is the same.</summary>
+    private Tensor ReusingMasks(MaskedClassifier classifier, Tensor pixels, Tensor keep)
+    {
+        PreparedKeepMask? prepared;
+        lock (_gate)
+        {
+            // Taken out while in use, so a concurrent caller never shares it.
+            prepared = _lastMasks is { } last && last.DType == pixels.dtype && last.Matches(keep) ? last : null;
+            if (prepared is not null) _lastMasks = null;
+        }
+        prepared ??= LayerMaskedNetwork.Prepare(keep, pixels.dtype, Device);
+        Tensor logits;
+        try
+        {
+            logits = classifier.ForwardPrepared(pixels, prepared).Logits;
+        }
+        catch
+        {
+            prepared.Dispose();
+            throw;
+        }
+        PreparedKeepMask? replaced;
+        lock (_gate)
+        {
+            replaced = _lastMasks;
+            _lastMasks = prepared;
+        }
+        replaced?.Dispose();
+        return logits;
     }
 
     /// <summary>Releases the derived tensors when this scorer made its classifier (the network itself is not disposed).</summary>
     public void Dispose()
     {
+        lock (_gate)
+        {
+            _lastMasks?.Dispose();
+            _lastMasks = null;
+        }
         if (_ownsClassifiers)
             _classifiers.Dispose();
     }

@@ -59,7 +59,7 @@ public sealed class Occlusion : PerturbationMethod
             var (y0, x0) = windows[p % n];
             for (int y = y0; y < y0 + Window; y++)
                 keep.Slice(y * w + x0, Window).Clear();
-        });
+        }, sharedMasksPerRow: n);
         var sums = new double[rows * h * w];
         var counts = new int[h * w];
         foreach (var (y0, x0) in windows)

@@ -40,9 +40,9 @@ public abstract class PerturbationMethod : IAttributionMethod
     /// <inheritdoc/>
     public abstract AttributionOutput Attribute(AttributionBatch batch);
 
-    /// <summary>Scores points (see <see cref="PerturbationScoring.Score"/>).</summary>
-    private protected double[] Score(AttributionBatch batch, int pointCount, Func<int, int> rowOf, Action<int, Span<float>> writeKeep) =>
-        PerturbationScoring.Score(Scorer, batch, pointCount, rowOf, writeKeep, InternalBatchSize, Seed);
+    /// <summary>Scores points (see <see cref="PerturbationScoring.Score"/>, also for <paramref name="sharedMasksPerRow"/>).</summary>
+    private protected double[] Score(AttributionBatch batch, int pointCount, Func<int, int> rowOf, Action<int, Span<float>> writeKeep, int sharedMasksPerRow = 0) =>
+        PerturbationScoring.Score(Scorer, batch, pointCount, rowOf, writeKeep, InternalBatchSize, Seed, sharedMasksPerRow);
 
     /// <summary>Every row's target score on its whole image.</summary>
     private protected double[] Clean(AttributionBatch batch) => PerturbationScoring.Clean(Scorer, batch, InternalBatchSize, Seed);

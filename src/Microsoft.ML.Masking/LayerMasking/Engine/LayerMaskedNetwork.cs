@@ -83,10 +83,51 @@ public sealed class LayerMaskedNetwork : IDisposable
     {
         using var scope = NewDisposeScope();
         using var masks = new MaskAlgebra(inPlace: !is_grad_enabled());
+        return Fast(images, masks.Root(mask), masks);
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="keep"/> and what layer masking derives from it for several passes
+    /// (<see cref="ForwardPrepared"/>): the mask-only work is done by the first pass and reused by the rest.
+    /// </summary>
+    /// <param name="keep">[batch, height, width] or [batch, 1, height, width], values 0 or 1 (checked).</param>
+    /// <param name="dtype">The floating type of the images it will serve.</param>
+    /// <param name="device">Their device.</param>
+    internal static PreparedKeepMask Prepare(Tensor keep, ScalarType dtype, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(keep);
+        using var scope = NewDisposeScope();
+        var shaped = keep.dim() == 3 ? keep.unsqueeze(1) : keep;
+        using var probe = empty(new long[] { shaped.shape[0], 1, shaped.shape[^2], shaped.shape[^1] }, dtype: dtype, device: device);
+        return new PreparedKeepMask(KeepMask.Normalize(probe, shaped).contiguous());
+    }
+
+    /// <summary>
+    /// <see cref="ForwardWithFeatures"/> under prepared masks, one per image: the same values as a pass with the
+    /// mask itself, without re-deriving pooled masks, ANDs or padding coefficients. Inference only (inside <c>no_grad</c>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Gradients are enabled.</exception>
+    /// <exception cref="ArgumentException">The batch sizes or image sizes differ.</exception>
+    internal MaskedForwardResult ForwardPrepared(Tensor images, PreparedKeepMask prepared)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(prepared);
+        if (is_grad_enabled())
+            throw new InvalidOperationException("Prepared keep-masks serve the inference path only; run the pass inside no_grad.");
+        var shape = prepared.Root.Tensor.shape;
+        if (images.dim() != 4 || images.shape[0] != shape[0] || images.shape[2] != shape[2] || images.shape[3] != shape[3])
+            throw new ArgumentException(
+                $"The prepared masks are [{string.Join(", ", shape)}]; the images [{string.Join(", ", images.shape)}] do not match them.", nameof(images));
+        using var scope = NewDisposeScope();
+        return Fast(images, prepared.Root, prepared.Algebra);
+    }
+
+    private MaskedForwardResult Fast(Tensor images, MaskHandle root, MaskAlgebra masks)
+    {
         // where(), not a product: removed pixels may hold anything, even NaN, without reaching the output.
         // The input stays in the caller's layout: padding a 3-channel image is faster channels-first, and the first
         // convolution's channels-last weights switch the layout for everything after it.
-        var start = new MaskedActivation(where(mask.GreaterThan(0), images, 0f), masks.Root(mask), clean: true);
+        var start = new MaskedActivation(where(root.Tensor.GreaterThan(0), images, 0f), root, clean: true);
         // A network that ends on a spatial map (no global pool) hands it out zeroed where removed, as the reference does.
         var body = _body.Fast(start, masks, inputShared: false).CleanValues(masks.InPlace);
         return Finish(body);

@@ -10,7 +10,8 @@ namespace Microsoft.ML.Masking.LayerMasking.Engine;
 /// gives back the stage's input mask, so each block finds its masks and coefficients already computed.
 /// </summary>
 /// <remarks>The tensors it makes belong to it, not to any dispose scope, so that layers can free their own
-/// intermediates early; dispose it at the end of the forward pass.</remarks>
+/// intermediates early; dispose it at the end of the forward pass, or keep it (with its root mask) for further passes
+/// under the same masks (<see cref="PreparedKeepMask"/>): every result is memoised, so later passes derive nothing.</remarks>
 internal sealed class MaskAlgebra : IDisposable
 {
     /// <summary>Starts the mask work of one forward pass.</summary>
@@ -125,6 +126,25 @@ internal sealed class MaskAlgebra : IDisposable
         _derived[key] = result;
         return result;
     }
+
+    /// <summary>
+    /// Any other mask derived from <paramref name="mask"/> by a layer (<paramref name="key"/> names the layer's rule and
+    /// geometry), made once by <paramref name="make"/>; memoised like <see cref="Pool"/>, so a kept algebra does not grow
+    /// with every pass.
+    /// </summary>
+    public MaskHandle Derive(MaskHandle mask, string key, Func<Tensor, Tensor> make)
+    {
+        var memo = (mask.Id, key);
+        if (!_derived.TryGetValue(memo, out var derived))
+        {
+            derived = Adopt(make(mask.Tensor));
+            _derived[memo] = derived;
+        }
+        return derived;
+    }
+
+    /// <summary>Bytes held by the tensors this algebra derived (for a caller that keeps it across passes).</summary>
+    public long OwnedBytes => _owned.Sum(t => t.NumberOfElements * t.ElementSize);
 
     /// <summary>
     /// Coefficients A_t of the fast neighbour-padding recurrence x ← x + A_t ⊙ boxsum(x) for t &lt; iterations,

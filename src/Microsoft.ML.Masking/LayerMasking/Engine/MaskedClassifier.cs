@@ -81,6 +81,20 @@ internal sealed class MaskedClassifier : IDisposable
         return Run(pixels, KeepMask.Reshape(pixels, keep), generator, noise).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Layer-masked scores of <paramref name="pixels"/> under masks prepared once for several batches
+    /// (<see cref="LayerMaskedNetwork.Prepare"/>); the same values as <see cref="Forward(Tensor, Tensor, Generator)"/>
+    /// with the masks themselves. Layer masking only, inside <c>no_grad</c>.
+    /// </summary>
+    internal MaskedForwardResult ForwardPrepared(Tensor pixels, PreparedKeepMask prepared)
+    {
+        if (Method != MaskingMethod.LayerMasking)
+            throw new InvalidOperationException($"Prepared keep-masks are layer masking's; this classifier removes pixels by {Method}.");
+        using var scope = NewDisposeScope();
+        Normalization.EnsureChannels((int)pixels.shape[1]);
+        return _network.ForwardPrepared(Normalization.Apply(pixels.to(Device)), prepared).MoveToOuterDisposeScope();
+    }
+
     private MaskedForwardResult Run(Tensor pixels, Tensor mask, Generator? generator, Tensor? noise)
     {
         Normalization.EnsureChannels((int)pixels.shape[1]);

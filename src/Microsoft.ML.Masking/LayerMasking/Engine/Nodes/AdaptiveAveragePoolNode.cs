@@ -29,7 +29,7 @@ internal sealed class AdaptiveAveragePoolNode(string path, long[] outputSize) : 
     public override MaskedActivation Fast(MaskedActivation input, MaskAlgebra masks, bool inputShared)
     {
         var mask = input.Mask!;
-        var pooled = masks.Adopt(PooledMask(mask.Tensor));
+        var pooled = masks.Derive(mask, $"adaptive{string.Join('x', outputSize)}", PooledMask);
         if (mask.AllKept) return new MaskedActivation(Plain(input.Values), pooled, clean: true);
         return new MaskedActivation(MaskedMean(input.CleanValues(masks.InPlace), mask.Tensor), pooled, clean: true);
     }
