@@ -46,7 +46,10 @@ public sealed partial class DynamicMaskEnsembleTrainer
         /// </summary>
         public string GateClosureColumnName { get; set; } = "GateClosure";
 
-        /// <summary>Output: every member's channel gate, [members, channels] (member 0's is all ones), an explanation per row. Default: "Gates".</summary>
+        /// <summary>
+        /// Output: every member's gate (member 0's is all ones), an explanation per row: [members, channels] for channel
+        /// gating, [members, h, w] of the last feature map for spatial gating. Default: "Gates".
+        /// </summary>
         public string GatesColumnName { get; set; } = "Gates";
 
         /// <summary>
@@ -117,7 +120,21 @@ public sealed partial class DynamicMaskEnsembleTrainer
         /// <summary>How members 1, 2, … are gated. Default: <see cref="EnsembleGating.Learned"/>.</summary>
         public EnsembleGating Gating { get; set; } = EnsembleGating.Learned;
 
-        /// <summary>Hidden units of each gating network. Default: 32.</summary>
+        /// <summary>
+        /// θ of <see cref="EnsembleGating.FixedSpatial"/>: the earlier members' mean evidence concentration at which a
+        /// position's gate is ½ (1 = their positive evidence spread evenly over the map, h·w = all of it at that one
+        /// position), &gt; 0. Default: 2 (a position holding twice its even share is half closed).
+        /// </summary>
+        public double SpatialGateThreshold { get; set; } = 2;
+
+        /// <summary>
+        /// T of <see cref="EnsembleGating.FixedSpatial"/>: the gate is sigmoid((θ − concentration)/T); smaller is sharper,
+        /// &gt; 0. With the defaults a position of even evidence keeps sigmoid(4) = 0.982 (open), one with four times its
+        /// share sigmoid(−8) = 0.0003 (closed). Default: 0.25.
+        /// </summary>
+        public double SpatialGateTemperature { get; set; } = 0.25;
+
+        /// <summary>Hidden units of each gating network (<see cref="EnsembleGating.Learned"/>). Default: 32.</summary>
         public int GateHiddenUnits { get; set; } = 32;
 
         /// <summary>Initial bias of each gate's output, so every gate starts at sigmoid(bias) (6 gives 0.9975: open). Default: 6.</summary>
@@ -199,6 +216,11 @@ public sealed partial class DynamicMaskEnsembleTrainer
             Require(ImportanceNoiseFraction >= 0 && double.IsFinite(ImportanceNoiseFraction), nameof(ImportanceNoiseFraction),
                 $"must be a finite number ≥ 0 (got {ImportanceNoiseFraction})");
             Require(GateHiddenUnits >= 1, nameof(GateHiddenUnits), "must be at least 1");
+            Require(Enum.IsDefined(Gating), nameof(Gating), $"must be one of {string.Join(", ", Enum.GetNames<EnsembleGating>())} (got {Gating})");
+            Require(SpatialGateThreshold > 0 && double.IsFinite(SpatialGateThreshold), nameof(SpatialGateThreshold),
+                $"must be a finite number > 0 (got {SpatialGateThreshold})");
+            Require(SpatialGateTemperature > 0 && double.IsFinite(SpatialGateTemperature), nameof(SpatialGateTemperature),
+                $"must be a finite number > 0 (got {SpatialGateTemperature})");
             Require(double.IsFinite(GateInitialBias), nameof(GateInitialBias), "must be finite");
             Require(Aggregation != EnsembleAggregation.ValidationAccuracyWeighted || ValidationSet is not null, nameof(Aggregation), "ValidationAccuracyWeighted needs a ValidationSet");
             Require(NumberOfThreads is null or >= 1, nameof(NumberOfThreads), "must be at least 1");

@@ -102,7 +102,8 @@ public sealed partial class DynamicMaskEnsembleTrainer : IEstimator<DynamicMaskE
                 o.PredictedLabelColumnName, o.MaximumSoftmaxProbabilityColumnName, o.EnergyColumnName, o.MutualInformationColumnName,
                 o.MemberAveragedEnergyColumnName, o.GateClosureColumnName, o.GatesColumnName, classNames,
                 normalization.Mean.ToArray(), normalization.StandardDeviation.ToArray(), architecture, o.MemberCount, o.Gating,
-                o.GateHiddenUnits, o.Aggregation, result.MemberWeights, result.ChannelImportances.ToArray(), o.InferenceBatchSize, o.ImportanceMethod);
+                o.GateHiddenUnits, o.Aggregation, result.MemberWeights, result.ChannelImportances.ToArray(), o.InferenceBatchSize, o.ImportanceMethod,
+                o.SpatialGateThreshold, o.SpatialGateTemperature, result.Network.FeatureMapSize(training.Shape));
             return new DynamicMaskEnsembleTransformer(_host, header, result.Network, result.Histories);
         }
         finally

@@ -28,14 +28,18 @@ namespace Microsoft.ML.Masking.Ensemble;
 /// <item>MemberAveragedEnergy — the weighted mean of the members' energies, never above Energy; higher = more likely unknown.</item>
 /// <item>GateClosure — mean of 1 − gate over members 1, 2, …, in [0, 1); higher = the gates closed more features.</item>
 /// </list>
-/// and Gates, a vector [members, channels] of every member's channel gate (member 0's is all ones). Batches rows
+/// and Gates, every member's gate (member 0's is all ones): [members, channels] for channel gating, [members, h, w]
+/// over the last feature map for spatial gating (<see cref="EnsembleGating.FixedSpatial"/>,
+/// <see cref="EnsembleGating.LearnedSpatial"/>), drawable as a heat map per member. Batches rows
 /// per forward pass, lazily; saves and loads with the pipeline (<c>mlContext.Model.Save/Load</c>) with each member's
 /// and gate's weights as safetensors, the channel-importance record and the training histories.
 /// </summary>
 public sealed class DynamicMaskEnsembleTransformer : BatchedTorchTransformer
 {
     internal const string LoaderSignature = "DynamicMaskEnsemble";
-    private static readonly ModelFormat ModelFormat = new("DMENSEMB", LoaderSignature, typeof(DynamicMaskEnsembleTransformer));
+    // Version 2: the importance method, spatial gating (FixedSpatial, LearnedSpatial) with the fixed rule's θ and T, and
+    // the last feature map's size. Version 1 headers lack them and read with their defaults (Exact, channel gates).
+    private static readonly ModelFormat ModelFormat = new("DMENSEMB", LoaderSignature, typeof(DynamicMaskEnsembleTransformer), version: 2, oldestReadableVersion: 1);
     private const string HeaderStream = "Header.json";
     private const string HistoryStream = "TrainingHistory.json";
 
@@ -54,7 +58,14 @@ public sealed class DynamicMaskEnsembleTransformer : BatchedTorchTransformer
         string MemberAveragedEnergyColumnName, string GateClosureColumnName, string GatesColumnName,
         string[] ClassNames, float[] ChannelMean, float[] ChannelStandardDeviation, ResNetArchitecture Architecture,
         int MemberCount, EnsembleGating Gating, int GateHiddenUnits, EnsembleAggregation Aggregation, float[] MemberWeights,
-        float[][] ChannelImportance, int BatchSize, ChannelImportanceMethod ImportanceMethod = ChannelImportanceMethod.Exact);
+        float[][] ChannelImportance, int BatchSize, ChannelImportanceMethod ImportanceMethod = ChannelImportanceMethod.Exact,
+        double SpatialGateThreshold = 2, double SpatialGateTemperature = 0.25, int[]? FeatureMapSize = null)
+    {
+        /// <summary>The Gates column's dimensions: [members, channels], or [members, h, w] for spatial gates.</summary>
+        public int[] GateDimensions => Gating is EnsembleGating.FixedSpatial or EnsembleGating.LearnedSpatial
+            ? [MemberCount, .. FeatureMapSize ?? throw new InvalidOperationException("A spatially gated ensemble's header must give the feature map size.")]
+            : [MemberCount, Architecture.FeatureChannels];
+    }
 
     internal DynamicMaskEnsembleTransformer(IHostEnvironment env, Header header, EnsembleNetwork network,
         IReadOnlyList<IReadOnlyList<ResNetEpochReport>> histories)
@@ -68,8 +79,8 @@ public sealed class DynamicMaskEnsembleTransformer : BatchedTorchTransformer
                 BatchOutputColumn.Float(header.MutualInformationColumnName),
                 BatchOutputColumn.Float(header.MemberAveragedEnergyColumnName),
                 BatchOutputColumn.Float(header.GateClosureColumnName),
-                BatchOutputColumn.FloatVector(header.GatesColumnName, header.MemberCount * header.Architecture.FeatureChannels,
-                    dimensions: [header.MemberCount, header.Architecture.FeatureChannels]),
+                BatchOutputColumn.FloatVector(header.GatesColumnName, header.GateDimensions.Aggregate(1, (a, b) => a * b),
+                    dimensions: header.GateDimensions),
             ],
             header.BatchSize)
     {
@@ -101,6 +112,9 @@ public sealed class DynamicMaskEnsembleTransformer : BatchedTorchTransformer
 
     /// <summary>How members 1, 2, … are gated.</summary>
     public EnsembleGating Gating => HeaderValue.Gating;
+
+    /// <summary>The dimensions of the Gates column: [members, channels], or [members, h, w] for spatial gates.</summary>
+    public IReadOnlyList<int> GateDimensions => HeaderValue.GateDimensions;
 
     /// <summary>One training history per member.</summary>
     public IReadOnlyList<ResNetTrainingHistory> TrainingHistories { get; }
@@ -134,18 +148,20 @@ public sealed class DynamicMaskEnsembleTransformer : BatchedTorchTransformer
     {
         var reader = ModelContentReader.Open(ctx, ModelFormat);
         var header = reader.ReadJson<Header>(HeaderStream);
-        var network = new EnsembleNetwork();
+        var network = new EnsembleNetwork(header.Gating, header.SpatialGateThreshold, header.SpatialGateTemperature);
         int channels = header.Architecture.FeatureChannels;
         for (int i = 0; i < header.MemberCount; i++)
         {
             var member = new ResNet(header.Architecture);
             reader.ReadWeights(MemberStream(i), member);
-            ChannelGate? gate = null;
-            if (i > 0 && header.Gating == EnsembleGating.Learned)
+            nn.Module<Tensor, Tensor>? gate = i == 0 ? null : header.Gating switch
             {
-                gate = new ChannelGate(i * channels, header.GateHiddenUnits, channels, 0, 0);
+                EnsembleGating.Learned => new ChannelGate(i * channels, header.GateHiddenUnits, channels, 0, 0),
+                EnsembleGating.LearnedSpatial => new SpatialGate(i, 0),
+                _ => null,
+            };
+            if (gate is not null)
                 reader.ReadWeights(GateStream(i), gate);
-            }
             network.Add(member, gate);
         }
         var histories = JsonSerializer.Deserialize<ResNetEpochReport[][]>(reader.ReadBytes(HistoryStream), HistoryJson) ?? [];

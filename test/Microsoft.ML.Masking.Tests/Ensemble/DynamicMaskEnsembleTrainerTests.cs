@@ -96,17 +96,20 @@ public sealed class DynamicMaskEnsembleTrainerTests
     }
 
     [TestMethod]
-    public void SavedEnsembleScoresIdenticallyInAFreshProcess()
+    [DataRow(EnsembleGating.Learned)]
+    [DataRow(EnsembleGating.LearnedSpatial)]
+    public void SavedEnsembleScoresIdenticallyInAFreshProcess(EnsembleGating gating)
     {
         var ml = new MLContext(1);
         var data = TrainingFixtures.Shapes(ml, 64, seed: 35);
         var options = EnsembleFixtures.Options();
+        options.Gating = gating;
         options.Aggregation = EnsembleAggregation.ValidationAccuracyWeighted;
         options.ValidationSet = TrainingFixtures.Shapes(ml, 32, seed: 36);
         var model = ml.MulticlassClassification.Trainers.DynamicMaskEnsemble(options).Fit(data);
         Assert.AreEqual(1f, model.MemberWeights.Sum(), 1e-6f);
 
-        string folder = TestFolders.Create(TestContext, "ensemble-fresh");
+        string folder = TestFolders.Create(TestContext, $"ensemble-fresh-{gating}");
         string modelPath = Path.Combine(folder, "model.zip");
         var images = ml.Transforms.SelectColumns("Image").Fit(data).Transform(data);
         ml.Model.Save(model, images.Schema, modelPath);
@@ -142,6 +145,9 @@ public sealed class DynamicMaskEnsembleTrainerTests
     [DataRow("ImportanceSamples", 0.0)]
     [DataRow("ImportanceNoiseFraction", -0.5)]
     [DataRow("ImportanceMethod", 7.0)]
+    [DataRow("SpatialGateThreshold", -1.0)]
+    [DataRow("SpatialGateTemperature", 0.0)]
+    [DataRow("Gating", 9.0)]
     public void BadOptionsAreRefusedNamingTheOption(string option, double value)
     {
         var options = EnsembleFixtures.Options();
@@ -153,6 +159,9 @@ public sealed class DynamicMaskEnsembleTrainerTests
             case "ImportanceSamples": options.ImportanceSamples = (int)value; break;
             case "ImportanceNoiseFraction": options.ImportanceNoiseFraction = value; break;
             case "ImportanceMethod": options.ImportanceMethod = (ChannelImportanceMethod)(int)value; break;
+            case "SpatialGateThreshold": options.SpatialGateThreshold = value; break;
+            case "SpatialGateTemperature": options.SpatialGateTemperature = value; break;
+            case "Gating": options.Gating = (EnsembleGating)(int)value; break;
             default: options.ImportantChannelShare = value; break;
         }
         var error = Assert.ThrowsExactly<ArgumentException>(() => new MLContext(1).MulticlassClassification.Trainers.DynamicMaskEnsemble(options));

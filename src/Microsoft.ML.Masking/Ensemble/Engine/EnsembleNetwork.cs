@@ -1,4 +1,5 @@
 using Microsoft.ML.Masking.Attribution.Engine;
+using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -6,9 +7,9 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Masking.Ensemble.Engine;
 
 /// <summary>
-/// One member's forward pass: its logits, its gate as it multiplies the last feature map (<see cref="MapGate"/>
-/// [N, C, 1, 1] for channel gates; ones for member 0 or without gating), its last feature map before the gate and its
-/// gated pooled features.
+/// One member's forward pass: its logits, its gate as it multiplies the last feature map (<see cref="MapGate"/>:
+/// [N, C, 1, 1] for channel gates, [N, 1, h, w] for spatial ones; ones for member 0 or without gating), its last feature
+/// map before the gate and its gated pooled features.
 /// </summary>
 internal sealed record MemberForward(Tensor Logits, Tensor MapGate, Tensor FeatureMap, Tensor GatedFeatures)
 {
@@ -31,42 +32,85 @@ internal sealed record MemberForward(Tensor Logits, Tensor MapGate, Tensor Featu
 }
 
 /// <summary>
-/// The dynamic-mask ensemble's networks: member ResNets and, for members i &gt; 0, their <see cref="ChannelGate"/>s
-/// (null without gating). Member i's gate is computed from the input through members 0…i−1: each earlier member's
-/// per-input channel contributions to its own predicted class (<see cref="ChannelImportance.Contributions"/>, with its
-/// own gate applied), concatenated. The gate multiplies member i's last feature map; since global average pooling is
-/// linear, that equals multiplying the pooled features, which is what is computed. The caller decides about
-/// <c>no_grad</c>; the modules are used in place.
+/// The dynamic-mask ensemble's networks: member ResNets and how members i &gt; 0 are gated (<see cref="Gating"/>).
+/// Member i's gate is computed from the input through members 0…i−1, each with its own gate applied:
+/// <list type="bullet">
+/// <item>Channel gates (<see cref="EnsembleGating.Learned"/>, a <see cref="ChannelGate"/> per member): the earlier members'
+/// per-input channel contributions to their own predicted class (<see cref="ChannelImportance.Contributions"/>),
+/// concatenated. The gate multiplies member i's last feature map per channel; since global average pooling is linear,
+/// that equals multiplying the pooled features, which is what is computed.</item>
+/// <item>Spatial gates (<see cref="EnsembleGating.FixedSpatial"/>: <see cref="SpatialGateRule"/>;
+/// <see cref="EnsembleGating.LearnedSpatial"/>: a <see cref="SpatialGate"/> per member): the earlier members' evidence
+/// concentrations (<see cref="SpatialGateRule.Concentration"/>), stacked [N, i, h, w]. The gate multiplies member i's last
+/// feature map per position, before pooling.</item>
+/// </list>
+/// The caller decides about <c>no_grad</c>; the modules are used in place.
 /// </summary>
 internal sealed class EnsembleNetwork : IDisposable
 {
     private readonly List<ResNet> _members = [];
-    private readonly List<ChannelGate?> _gates = [];
+    private readonly List<nn.Module<Tensor, Tensor>?> _gates = [];
+
+    /// <summary>A network gated as <paramref name="gating"/> says; <paramref name="threshold"/> and <paramref name="temperature"/> are the fixed rule's.</summary>
+    public EnsembleNetwork(EnsembleGating gating = EnsembleGating.Learned, double threshold = 2, double temperature = 0.25)
+    {
+        Gating = gating;
+        Threshold = threshold;
+        Temperature = temperature;
+    }
+
+    /// <summary>How members 1, 2, … are gated.</summary>
+    public EnsembleGating Gating { get; }
+
+    /// <summary>θ of the fixed spatial rule.</summary>
+    public double Threshold { get; }
+
+    /// <summary>T of the fixed spatial rule.</summary>
+    public double Temperature { get; }
+
+    /// <summary>Whether gates are per position of the last feature map rather than per channel.</summary>
+    public bool IsSpatial => Gating is EnsembleGating.FixedSpatial or EnsembleGating.LearnedSpatial;
 
     /// <summary>The member networks, in training order.</summary>
     public IReadOnlyList<ResNet> Members => _members;
 
-    /// <summary>The gates (index 0 and all of them without gating: null).</summary>
-    public IReadOnlyList<ChannelGate?> Gates => _gates;
+    /// <summary>The gate modules (null for member 0, without gating and for the fixed rule).</summary>
+    public IReadOnlyList<nn.Module<Tensor, Tensor>?> Gates => _gates;
 
-    /// <summary>Adds a member and its gate (null for member 0 or without gating).</summary>
-    public void Add(ResNet member, ChannelGate? gate)
+    /// <summary>Adds a member and its gate module (null for member 0, without gating and for the fixed rule).</summary>
+    public void Add(ResNet member, nn.Module<Tensor, Tensor>? gate)
     {
         if (_members.Count == 0 && gate is not null)
             throw new ArgumentException("Member 0 has no gate.", nameof(gate));
+        bool needsModule = _members.Count > 0 && Gating is EnsembleGating.Learned or EnsembleGating.LearnedSpatial;
+        if (needsModule != gate is not null)
+            throw new ArgumentException($"Member {_members.Count} under {Gating} gating {(needsModule ? "needs" : "takes no")} gate module.", nameof(gate));
         _members.Add(member);
         _gates.Add(gate);
     }
 
+    /// <summary>The last feature map's [height, width] for images of <paramref name="shape"/> (one probe through member 0, on its device).</summary>
+    public int[] FeatureMapSize(ImageShape shape)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var device = _members[0].parameters().First().device;
+        var map = _members[0].FeatureMap(zeros(1, shape.Channels, shape.Height, shape.Width, device: device));
+        return [(int)map.shape[2], (int)map.shape[3]];
+    }
+
+    /// <summary>Whether member <paramref name="member"/> is gated.</summary>
+    public bool IsGated(int member) => member > 0 && Gating != EnsembleGating.Off;
+
     /// <summary>
-    /// The gate input of member <paramref name="member"/>: members 0…member−1's channel contributions to their
-    /// predicted class on <paramref name="normalized"/> images, concatenated ([N, Σ C]).
+    /// The gate input of member <paramref name="member"/> on <paramref name="normalized"/> images: members
+    /// 0…member−1's channel contributions concatenated ([N, Σ C]), or their evidence concentrations stacked ([N, member, h, w]).
     /// </summary>
     public Tensor GateInput(Tensor normalized, int member)
     {
         using var scope = NewDisposeScope();
-        var (_, contributions) = Run(normalized, member);
-        return cat(contributions, 1).MoveToOuterDisposeScope();
+        var (_, pieces) = Run(normalized, member);
+        return Combine(pieces).MoveToOuterDisposeScope();
     }
 
     /// <summary>Member <paramref name="member"/>'s forward pass; <paramref name="gateInput"/> is <see cref="GateInput"/>'s result (ignored without a gate).</summary>
@@ -75,11 +119,24 @@ internal sealed class EnsembleNetwork : IDisposable
         using var scope = NewDisposeScope();
         var network = _members[member];
         var map = network.FeatureMap(normalized);
-        var features = network.Pool(map);
-        var gate = _gates[member] is { } g && gateInput is not null ? g.forward(gateInput) : ones_like(features);
-        var gated = features.mul(gate);
-        var logits = network.Head.forward(gated);
-        return new MemberForward(logits, gate.view(gate.shape[0], gate.shape[1], 1, 1), map, gated).MoveToOuterDisposeScope();
+        long n = map.shape[0], c = map.shape[1], h = map.shape[2], w = map.shape[3];
+        bool gated = IsGated(member) && gateInput is not null;
+        if (IsSpatial)
+        {
+            var gate = !gated ? ones(n, 1, h, w, device: map.device)
+                : (Gating == EnsembleGating.FixedSpatial
+                    ? SpatialGateRule.Gate(gateInput!, h, w, Threshold, Temperature)
+                    : _gates[member]!.forward(SpatialGateRule.Resize(gateInput!, h, w))).unsqueeze(1);
+            var pooled = network.Pool(map.mul(gate));
+            return new MemberForward(network.Head.forward(pooled), gate, map, pooled).MoveToOuterDisposeScope();
+        }
+        else
+        {
+            var features = network.Pool(map);
+            var gate = gated && _gates[member] is { } g ? g.forward(gateInput!) : ones_like(features);
+            var pooled = features.mul(gate);
+            return new MemberForward(network.Head.forward(pooled), gate.view(n, c, 1, 1), map, pooled).MoveToOuterDisposeScope();
+        }
     }
 
     /// <summary>
@@ -96,7 +153,7 @@ internal sealed class EnsembleNetwork : IDisposable
         public Tensor ToLayer(Tensor normalized)
         {
             using var scope = NewDisposeScope();
-            var gateInput = member > 0 && network._gates[member] is not null ? network.GateInput(normalized, member) : null;
+            var gateInput = network.IsGated(member) ? network.GateInput(normalized, member) : null;
             return network.Member(normalized, member, gateInput).GatedMap().MoveToOuterDisposeScope();
         }
 
@@ -118,19 +175,25 @@ internal sealed class EnsembleNetwork : IDisposable
         return results;
     }
 
-    // Members 0…count−1 in order, each gate fed by the contributions of the members before it.
-    private (List<MemberForward> Results, List<Tensor> Contributions) Run(Tensor normalized, int count)
+    // Members 0…count−1 in order, each gate fed by what the members before it say about the input.
+    private (List<MemberForward> Results, List<Tensor> Pieces) Run(Tensor normalized, int count)
     {
         var results = new List<MemberForward>();
-        var contributions = new List<Tensor>();
+        var pieces = new List<Tensor>();
         for (int i = 0; i < count; i++)
         {
-            var forward = Member(normalized, i, i > 0 && _gates[i] is not null ? cat(contributions, 1) : null);
+            var forward = Member(normalized, i, IsGated(i) ? Combine(pieces) : null);
             results.Add(forward);
-            contributions.Add(ChannelImportance.Contributions(forward.GatedFeatures, _members[i].Head.weight, forward.Logits.argmax(1)));
+            var head = _members[i].Head.weight;
+            var predicted = forward.Logits.argmax(1);
+            pieces.Add(IsSpatial
+                ? SpatialGateRule.Concentration(forward.GatedMap(), head, predicted)
+                : ChannelImportance.Contributions(forward.GatedFeatures, head, predicted));
         }
-        return (results, contributions);
+        return (results, pieces);
     }
+
+    private Tensor Combine(List<Tensor> pieces) => IsSpatial ? stack(pieces, 1) : cat(pieces, 1);
 
     /// <summary>Moves every module to <paramref name="device"/> and to evaluation mode, and stops their gradients.</summary>
     public void Freeze(Device device)

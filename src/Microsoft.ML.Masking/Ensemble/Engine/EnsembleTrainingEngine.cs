@@ -32,7 +32,7 @@ internal sealed class EnsembleTrainingEngine(DynamicMaskEnsembleTrainer.Options 
         var o = options;
         if (o.CheckpointDirectory is { } folder)
             Directory.CreateDirectory(folder);
-        var network = new EnsembleNetwork();
+        var network = new EnsembleNetwork(o.Gating, o.SpatialGateThreshold, o.SpatialGateTemperature);
         var importances = new List<float[]>();
         var histories = new List<IReadOnlyList<ResNetEpochReport>>();
         try
@@ -76,9 +76,13 @@ internal sealed class EnsembleTrainingEngine(DynamicMaskEnsembleTrainer.Options 
         int channels = architecture.FeatureChannels;
         var model = new ResNet(architecture, m.Seed);
         model.to(device);
-        var gate = o.Gating == EnsembleGating.Learned
-            ? new ChannelGate(member * channels, o.GateHiddenUnits, channels, o.GateInitialBias, (long)SeedMixer.ForRow(o.Seed, SeedStream.EnsembleMember, member, 1))
-            : null;
+        nn.Module<Tensor, Tensor>? gate = o.Gating switch
+        {
+            EnsembleGating.Learned => new ChannelGate(member * channels, o.GateHiddenUnits, channels, o.GateInitialBias,
+                (long)SeedMixer.ForRow(o.Seed, SeedStream.EnsembleMember, member, 1)),
+            EnsembleGating.LearnedSpatial => new SpatialGate(member, o.GateInitialBias),
+            _ => null,
+        };
         gate?.to(device);
         network.Add(model, gate);
 
@@ -100,7 +104,7 @@ internal sealed class EnsembleTrainingEngine(DynamicMaskEnsembleTrainer.Options 
                 o.DistillationWeight, top, validation, o.ImageColumnName, o.LabelColumnName, o.InferenceBatchSize, device, CheckAlive);
             var fingerprint = ResNetTrainingEngine.Fingerprint(m, architecture, optimizerSettings, schedule, validation, normalization);
             fingerprint["ensemble"] = FormattableString.Invariant(
-                $"member {member} of {o.MemberCount}, epsilon {o.Epsilon:R} steps {o.AttackSteps} step {o.EffectiveStepSize:R} momentum {o.AttackMomentum:R} lambda {o.DistillationWeight:R} share {o.ImportantChannelShare:R} gating {o.Gating} hidden {o.GateHiddenUnits} bias {o.GateInitialBias:R} pixels {pixelMin:R}..{pixelMax:R} importance {o.Importance}");
+                $"member {member} of {o.MemberCount}, epsilon {o.Epsilon:R} steps {o.AttackSteps} step {o.EffectiveStepSize:R} momentum {o.AttackMomentum:R} lambda {o.DistillationWeight:R} share {o.ImportantChannelShare:R} gating {o.Gating} hidden {o.GateHiddenUnits} bias {o.GateInitialBias:R} pixels {pixelMin:R}..{pixelMax:R} importance {o.Importance} spatial {o.SpatialGateThreshold:R}/{o.SpatialGateTemperature:R}");
             fingerprint["earlier members"] = string.Join(" | ", importances.Select(v => string.Join(" ", v.Select(x => x.ToString("R", CultureInfo.InvariantCulture)))));
             var progress = new TrainingProgress();
             memberStarted(member, progress);

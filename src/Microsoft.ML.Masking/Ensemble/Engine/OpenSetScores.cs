@@ -14,7 +14,7 @@ namespace Microsoft.ML.Masking.Ensemble.Engine;
 /// <item>MemberAveragedEnergy: Σ w_k (−logsumexp z_k) — higher = more likely unknown; never above Energy (logsumexp is convex).</item>
 /// <item>GateClosure: the mean of 1 − gate over the gated members' channels, in [0, 1) (0 for one member or without
 /// gating) — higher = the earlier members closed more of the later members' features.</item>
-/// <item>Gates: every member's gate [N, members × channels] (member 0's is all ones).</item>
+/// <item>Gates: every member's gate [N, members × gate values] (channels, or h × w positions for spatial gates; member 0's is all ones).</item>
 /// </list>
 /// </summary>
 internal sealed record OpenSetScores(Tensor Probabilities, Tensor MaximumSoftmaxProbability, Tensor Energy, Tensor MutualInformation,
