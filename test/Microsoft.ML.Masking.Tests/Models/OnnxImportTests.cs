@@ -266,6 +266,25 @@ public sealed class OnnxImportTests
     }
 
     [TestMethod]
+    public void TheImageShapeComesFromTheFileOrTheCallerAndTheOpsetIsChecked()
+    {
+        string Save(OnnxGraphBuilder b, string name) =>
+            b.Save(b.Gemm(b.Node("Flatten", [b.Node("GlobalAveragePool", [b.Conv(b.Input, 3, 4, 3, stride: 2, pad: 1)])]), 4, 2), PathFor(name));
+        var free = Save(new OnnxGraphBuilder(3, Side, 8, freeSize: true), "free");
+        var error = Assert.ThrowsExactly<NotSupportedException>(() => ImageClassifier.FromOnnx(free, ChannelNormalization.Identity(3)));
+        StringAssert.Contains(error.Message, "give the image shape");
+        var given = ImageClassifier.FromOnnx(free, ChannelNormalization.Identity(3), new ImageShape(3, 24, 40));
+        using (given.Network)
+            Assert.AreEqual(new ImageShape(3, 24, 40), given.ImageShape);
+        error = Assert.ThrowsExactly<NotSupportedException>(() => ImageClassifier.FromOnnx(free, ChannelNormalization.Identity(1), new ImageShape(1, 24, 40)));
+        StringAssert.Contains(error.Message, "image shape given");
+
+        var old = Save(new OnnxGraphBuilder(3, Side, 8, opset: 6), "old");
+        error = Assert.ThrowsExactly<NotSupportedException>(() => ImageClassifier.FromOnnx(old, ChannelNormalization.Identity(3)));
+        StringAssert.Contains(error.Message, "opset 6");
+    }
+
+    [TestMethod]
     [Timeout(180_000, CooperativeCancellation = true)]
     public void SavedPipelineGivesIdenticalScoresInAFreshProcess()
     {

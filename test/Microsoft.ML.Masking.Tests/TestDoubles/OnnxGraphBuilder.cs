@@ -15,12 +15,18 @@ internal sealed class OnnxGraphBuilder
     private readonly long _opset;
     private int _count;
 
-    public OnnxGraphBuilder(int channels, int side, int seed, long opset = 14, string input = "image")
+    /// <param name="channels">Image channels.</param>
+    /// <param name="side">Image height and width.</param>
+    /// <param name="seed">Seed of the random weights.</param>
+    /// <param name="opset">The default-domain opset written.</param>
+    /// <param name="input">The image input's name.</param>
+    /// <param name="freeSize">Write height and width as symbolic dimensions (the importer then needs the image shape).</param>
+    public OnnxGraphBuilder(int channels, int side, int seed, long opset = 14, string input = "image", bool freeSize = false)
     {
         _random = new Random(seed);
         _opset = opset;
         Input = input;
-        _graph.Input.Add(Value(input, ["N", channels, side, side]));
+        _graph.Input.Add(Value(input, freeSize ? ["N", channels, "H", "W"] : ["N", channels, side, side]));
     }
 
     /// <summary>The image input's name.</summary>
