@@ -22,8 +22,8 @@ namespace Microsoft.ML.Masking.Core;
 /// (<see cref="FromWeights"/>), or from an ONNX file (<see cref="FromOnnx"/>, <see cref="FromOnnxResNet18"/>).</para>
 /// <para>The network is used in place, never copied: components move it to their device and read its weights as
 /// they are. A pipeline that holds it saves into model.zip when the network is a <see cref="ResNet"/> (its
-/// <see cref="Architecture"/> is known), a TorchVision VGG, AlexNet or MobileNet, or imported from ONNX; a TorchVision ResNet is saved by loading its weights with
-/// <see cref="FromWeights"/> instead, since parameter names are the same.</para>
+/// <see cref="Architecture"/> is known), a TorchVision ResNet/ResNeXt/Wide-ResNet (saved as the <see cref="ResNet"/> with the same
+/// parameter names, which it loads as), VGG, AlexNet or MobileNet, or imported from ONNX.</para>
 /// </remarks>
 public sealed class ImageClassifier
 {
@@ -333,17 +333,23 @@ public sealed class ImageClassifier
     }
 
     /// <summary>What model.zip stores about the classifier besides its weights.</summary>
-    /// <exception cref="NotSupportedException">The network is neither a <see cref="ResNet"/> nor a TorchVision classifier
-    /// of <see cref="TorchVisionModel"/>, so it could not be rebuilt on load.</exception>
+    /// <remarks>A TorchVision ResNet, ResNeXt or Wide ResNet is saved as the <see cref="ResNetArchitecture"/> of a
+    /// <see cref="ResNet"/> computing the same function with the same parameter names (<see cref="ResNetArchitecture.Recognise"/>),
+    /// so it loads as that <see cref="ResNet"/>; the other TorchVision classifiers as their <see cref="TorchVisionArchitecture"/>.</remarks>
+    /// <exception cref="NotSupportedException">The network is none of a <see cref="ResNet"/>, a TorchVision ResNet,
+    /// a TorchVision classifier of <see cref="TorchVisionModel"/> or an imported ONNX network, or has a layout its
+    /// description could not rebuild, so it could not be rebuilt on load.</exception>
     internal ImageClassifierHeader ToHeader()
     {
         var onnx = (Network as OnnxNetwork)?.Graph;
-        var torchVision = Architecture is null && onnx is null ? TorchVisionArchitecture.Recognise(Network) : null;
-        if (Architecture is null && torchVision is null && onnx is null)
+        var architecture = Architecture ?? (onnx is null ? ResNetArchitecture.Recognise(Network) : null);
+        var torchVision = architecture is null && onnx is null ? TorchVisionArchitecture.Recognise(Network) : null;
+        if (architecture is null && torchVision is null && onnx is null)
             throw new NotSupportedException(
-                $"Only the library's ResNet, networks imported with FromOnnx and TorchVision's VGG, AlexNet, MobileNetV2 and MobileNetV3 can be saved into model.zip; this classifier's network is {Network.GetType().FullName}. " +
-                "For torchvision ResNet weights, describe the classifier with ImageClassifier.FromWeights (same parameter names), which can be saved.");
-        return new(Architecture, ImageShape, Normalization.Mean.ToArray(), Normalization.StandardDeviation.ToArray(), _classNames,
+                "Only the library's ResNet, networks imported with FromOnnx and TorchVision's ResNet/ResNeXt/Wide-ResNet, VGG, AlexNet, MobileNetV2 and MobileNetV3 " +
+                $"can be saved into model.zip; this classifier's network is {Network.GetType().FullName}. Load its weights into one of those " +
+                "(ImageClassifier.FromWeights for torchvision ResNet parameter names, FromOnnx for an ONNX export) to save it.");
+        return new(architecture, ImageShape, Normalization.Mean.ToArray(), Normalization.StandardDeviation.ToArray(), _classNames,
             Normalization.ChannelOrder?.ToArray(), Normalization.MeanImage?.ToArray(), HasClassifierHead ? null : true, torchVision, onnx);
     }
 

@@ -103,6 +103,52 @@ public sealed record ResNetArchitecture
         return hash.ToHashCode();
     }
 
+    /// <summary>
+    /// The architecture of a TorchVision ResNet, ResNeXt or Wide ResNet (<c>torchvision.models.resnet18()</c>,
+    /// <c>resnext50_32x4d()</c>, <c>wide_resnet50_2()</c>, …) as a <see cref="ResNet"/> that computes the same function
+    /// with the same parameter names; null when <paramref name="network"/> is not a TorchVision ResNet. Checked by
+    /// building that <see cref="ResNet"/> (the global random state is restored after) and comparing
+    /// every parameter and buffer shape and every convolution's, pool's and BatchNorm's settings.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A TorchVision ResNet no <see cref="ResNetArchitecture"/> describes (dilated
+    /// stages from <c>replace_stride_with_dilation</c>, a replaced layer); the message names the first difference.</exception>
+    public static ResNetArchitecture? Recognise(TorchSharp.torch.nn.Module network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        if (network is not TorchSharp.Modules.ResNet)
+            return null;
+        var children = network.named_children().ToDictionary(c => c.name, c => c.module);
+        var stages = new List<TorchSharp.torch.nn.Module[]>();
+        for (int i = 1; children.TryGetValue($"layer{i}", out var stage); i++)
+            stages.Add(stage.named_children().Select(c => c.module).ToArray());
+        if (children.GetValueOrDefault("conv1") is not TorchSharp.Modules.Conv2d stem || children.GetValueOrDefault("fc") is not TorchSharp.Modules.Linear fc
+            || stages.Count == 0 || stages.Any(s => s.Length == 0))
+            throw new NotSupportedException("The TorchVision ResNet has no conv1, fc or layer1… stages, so it is not the layout a ResNetArchitecture describes.");
+        var first = stages[0][0];
+        bool bottleneck = first.GetType().Name == "Bottleneck";
+        var blockConvolutions = first.named_children().ToDictionary(c => c.name, c => c.module);
+        int baseWidth = (int)stem.out_channels;
+        int groups = bottleneck && blockConvolutions.GetValueOrDefault("conv2") is TorchSharp.Modules.Conv2d middle ? (int)middle.groups : 1;
+        int width = bottleneck && blockConvolutions.GetValueOrDefault("conv1") is TorchSharp.Modules.Conv2d reduce ? (int)reduce.out_channels : baseWidth;
+        var architecture = new ResNetArchitecture
+        {
+            Block = bottleneck ? ResidualBlockKind.Bottleneck : ResidualBlockKind.Basic,
+            Layers = stages.Select(s => s.Length).ToArray(),
+            BaseWidth = baseWidth,
+            Groups = groups,
+            WidthPerGroup = width * 64 / (baseWidth * groups),
+            InputChannels = (int)stem.in_channels,
+            NumClasses = (int)fc.weight.shape[0],
+            SmallImageStem = stem.kernel_size[0] == 3,
+        };
+        var difference = ModuleLayout.FirstDifference(network, () => new ResNet(architecture));
+        if (difference is not null)
+            throw new NotSupportedException(
+                $"The TorchVision ResNet is not a network a ResNetArchitecture can rebuild ({architecture.Block} {string.Join("-", architecture.Layers)}, " +
+                $"{architecture.Groups} group(s), width per group {architecture.WidthPerGroup}): {difference}.");
+        return architecture;
+    }
+
     /// <summary>Reads the JSON written by <see cref="ToJson"/>.</summary>
     public static ResNetArchitecture FromJson(string json) =>
         JsonSerializer.Deserialize<ResNetArchitecture>(json) ?? throw new FormatException("Empty ResNet architecture record.");

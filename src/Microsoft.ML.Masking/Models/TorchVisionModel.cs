@@ -21,10 +21,10 @@ public enum TorchVisionModel
     Vgg19BatchNorm,
     /// <summary><c>torchvision.models.alexnet</c>.</summary>
     AlexNet,
-    /// <summary><c>torchvision.models.mobilenet_v2</c> (width multiplier 1).</summary>
+    /// <summary><c>torchvision.models.mobilenet_v2</c> (any width multiplier: <see cref="TorchVisionArchitecture.WidthMultiplier"/>).</summary>
     MobileNetV2,
-    /// <summary><c>torchvision.models.mobilenet_v3_small</c> (1000 classes: TorchSharp's factory takes no class count).</summary>
+    /// <summary><c>torchvision.models.mobilenet_v3_small</c> (another class count: the factory's head replaced, see <see cref="TorchVisionArchitecture.Build"/>).</summary>
     MobileNetV3Small,
-    /// <summary><c>torchvision.models.mobilenet_v3_large</c> (1000 classes: TorchSharp's factory takes no class count).</summary>
+    /// <summary><c>torchvision.models.mobilenet_v3_large</c> (another class count: the factory's head replaced, see <see cref="TorchVisionArchitecture.Build"/>).</summary>
     MobileNetV3Large,
 }

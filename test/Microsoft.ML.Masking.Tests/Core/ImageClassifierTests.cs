@@ -111,15 +111,16 @@ public sealed class ImageClassifierTests
     }
 
     [TestMethod]
-    public void ATorchVisionNetworkInAPipelineRefusesToSaveAndSaysWhatToDoInstead()
+    public void ANetworkNoSavedDescriptionRebuildsRefusesToSaveAndSaysWhatToDoInstead()
     {
         var ml = new MLContext(seed: 1);
-        var classifier = ImageClassifier.FromModule((TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>)TorchVisionResNet18(),
-            ChannelNormalization.ImageNet, new ImageShape(3, 32, 32));
+        // A Sequential of its own: neither the library's ResNet, a TorchVision classifier nor an ONNX import.
+        var classifier = ImageClassifier.FromModule(PlainStack(), ChannelNormalization.ImageNet, new ImageShape(3, 32, 32));
         var data = LayerMaskInputChecksTests.Rows(ml, 2, 32, 32);
         using var transformer = ml.Transforms.LayerMask("Score", classifier).Fit(data);
         var e = Assert.ThrowsExactly<NotSupportedException>(() => ml.Model.Save(transformer, data.Schema, new MemoryStream()));
         StringAssert.Contains(e.Message, "ImageClassifier.FromWeights");
+        StringAssert.Contains(e.Message, "Sequential");
     }
 
     [TestMethod]

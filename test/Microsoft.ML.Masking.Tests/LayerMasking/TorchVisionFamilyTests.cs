@@ -2,6 +2,7 @@ using Microsoft.ML.Masking.LayerMasking.Engine;
 using Microsoft.ML.Masking.Models;
 using Microsoft.ML.Masking.Tests.TestDoubles;
 using TorchSharp;
+using ResNet = Microsoft.ML.Masking.Models.ResNet;
 using static Microsoft.ML.Masking.Tests.LayerMasking.TestNetworks;
 using static TorchSharp.torch;
 
@@ -42,6 +43,10 @@ public sealed class TorchVisionFamilyTests
                 "mobilenet-v2" => torchvision.models.mobilenet_v2(num_classes: 5),
                 "mobilenet-v3-small" => torchvision.models.mobilenet_v3_small(),
                 "mobilenet-v3-large" => torchvision.models.mobilenet_v3_large(),
+                // Beyond the factories' defaults, for the persistence tests.
+                "mobilenet-v3-small-10" => new TorchVisionArchitecture(TorchVisionModel.MobileNetV3Small, 10).Build(),
+                "mobilenet-v2-0.5" => torchvision.models.mobilenet_v2(num_classes: 5, width_mult: 0.5),
+                "resnet18" => torchvision.models.resnet18(num_classes: 5),
                 _ => throw new ArgumentException(name),
             };
             Cache[name] = WithRandomBatchNorm(network, 31);
@@ -187,9 +192,83 @@ public sealed class TorchVisionFamilyTests
     [TestMethod]
     public void AModifiedTorchVisionNetworkRefusesToSaveNamingTheParameter()
     {
-        using var narrow = torchvision.models.mobilenet_v2(num_classes: 4, width_mult: 0.5);
-        var e = Assert.ThrowsExactly<NotSupportedException>(() => TorchVisionArchitecture.Recognise(narrow));
-        StringAssert.Contains(e.Message, "features.0.0.weight");
+        // MobileNetV2's channels at width 1 but an expansion of 4 instead of 6 in its second stage.
+        long[][] setting = [[1, 16, 1, 1], [4, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]];
+        using var modified = torchvision.models.mobilenet_v2(num_classes: 4, inverted_residual_setting: setting);
+        var e = Assert.ThrowsExactly<NotSupportedException>(() => TorchVisionArchitecture.Recognise(modified));
+        StringAssert.Contains(e.Message, "features.2.conv.0.0.weight");
         Assert.IsNull(TorchVisionArchitecture.Recognise(nn.Sequential(nn.Conv2d(3, 4, 3))), "not a TorchVision classifier");
+    }
+
+    [TestMethod]
+    [DataRow(TorchVisionModel.MobileNetV3Small, 10, 1.0)]
+    [DataRow(TorchVisionModel.MobileNetV3Large, 3, 1.0)]
+    [DataRow(TorchVisionModel.MobileNetV2, 4, 0.5)]
+    [DataRow(TorchVisionModel.MobileNetV2, 4, 1.4)]
+    public void MobileNetsOfAnyClassCountAndWidthAreRecognised(TorchVisionModel model, int classes, double width)
+    {
+        using var scope = NewDisposeScope();
+        using var network = model == TorchVisionModel.MobileNetV2
+            ? torchvision.models.mobilenet_v2(num_classes: classes, width_mult: width)
+            : new TorchVisionArchitecture(model, classes).Build();
+        Assert.AreEqual(new TorchVisionArchitecture(model, classes, width), TorchVisionArchitecture.Recognise(network));
+        using var noGrad = no_grad();
+        network.eval();
+        CollectionAssert.AreEqual(new long[] { 1, classes }, network.call(randn(1, 3, 32, 32)).shape, "the rebuilt head gives one score per class");
+    }
+
+    [TestMethod]
+    public void AHeaderWrittenBeforeTheWidthMultiplierReadsAsWidthOne()
+    {
+        var read = System.Text.Json.JsonSerializer.Deserialize<TorchVisionArchitecture>("""{"Model":"MobileNetV2","NumClasses":5}""",
+            Microsoft.ML.Masking.Core.Persistence.ModelJson.Options);
+        Assert.AreEqual(new TorchVisionArchitecture(TorchVisionModel.MobileNetV2, 5, 1.0), read);
+    }
+
+    public static IEnumerable<object[]> TorchVisionResNets =>
+    [
+        ["resnet18", ResNetArchitecture.ResNet18(numClasses: 5)],
+        ["resnext50_32x4d", ResNetArchitecture.ResNet50(numClasses: 3) with { Groups = 32, WidthPerGroup = 4 }],
+        ["wide_resnet50_2", ResNetArchitecture.ResNet50(numClasses: 3) with { WidthPerGroup = 128 }],
+    ];
+
+    [TestMethod]
+    [DynamicData(nameof(TorchVisionResNets))]
+    public void ATorchVisionResNetIsRecognisedAsTheResNetWithTheSameLayerMaskedFunction(string name, ResNetArchitecture expected)
+    {
+        using var scope = NewDisposeScope();
+        var network = name == "resnet18" ? Build(name) : name == "resnext50_32x4d"
+            ? torchvision.models.resnext50_32x4d(num_classes: 3) : torchvision.models.wide_resnet50_2(num_classes: 3);
+        torch.manual_seed(5);
+        var recognised = ResNetArchitecture.Recognise(network);
+        var draw = torch.rand(3).data<float>().ToArray();
+        torch.manual_seed(5);
+        CollectionAssert.AreEqual(torch.rand(3).data<float>().ToArray(), draw, "the global random state is restored after the check");
+        Assert.AreEqual(expected, recognised);
+        if (name != "resnet18")
+        {
+            network.Dispose();
+            return;
+        }
+        // What loading a saved TorchVision ResNet-18 gives: the library's ResNet with its weights, strictly loaded.
+        using var rebuilt = new ResNet(recognised!);
+        rebuilt.load_state_dict(network.state_dict());
+        rebuilt.eval();
+        using var noGrad = no_grad();
+        var x = Images(2, 3, 32, seed: 8);
+        var keep = PatchMasks(2, 32, 8, removed: 0.5, seed: 9);
+        CollectionAssert.AreEqual(LayerMaskedNetwork.Create(network).Forward(x, keep).data<float>().ToArray(),
+            LayerMaskedNetwork.Create(rebuilt).Forward(x, keep).data<float>().ToArray(), "the same layer graph: identical layer-masked logits");
+        FloatAssert.AreClose(network.call(x), rebuilt.call(x), 1e-5, "the two modules' own forward passes, equal up to rounding");
+    }
+
+    [TestMethod]
+    public void ADilatedTorchVisionResNetRefusesToSaveNamingTheConvolution()
+    {
+        using var dilated = torchvision.models.resnet50(num_classes: 3, replace_stride_with_dilation: (false, false, true));
+        var e = Assert.ThrowsExactly<NotSupportedException>(() => ResNetArchitecture.Recognise(dilated));
+        StringAssert.Contains(e.Message, "'layer4.0.conv2'");
+        StringAssert.Contains(e.Message, "dilation");
+        Assert.IsNull(ResNetArchitecture.Recognise(Build("vgg11")), "not a TorchVision ResNet");
     }
 }
