@@ -31,11 +31,13 @@ internal sealed class MaskAlgebra : IDisposable
 
     private readonly Dictionary<(int, string), MaskHandle> _derived = new();
     private readonly Dictionary<(int, int), Tensor[]> _paddingCoefficients = new();
+    private readonly Dictionary<(int, int), FrontierFill> _fills = new();
     private readonly List<Tensor> _owned = new();
     private int _nextId;
 
-    /// <summary>How many distinct (mask, iterations) coefficient sets this pass computed; the rest were reused.</summary>
-    public int CoefficientSetsComputed => _paddingCoefficients.Count;
+    /// <summary>How many distinct (mask, iterations) padding plans this pass computed (coefficient sets of the tensor
+    /// recurrence, or CPU frontier fills); the rest were reused.</summary>
+    public int PaddingPlansComputed => _paddingCoefficients.Count + _fills.Count;
 
     /// <summary>Wraps the input keep-mask (which stays owned by the caller).</summary>
     public MaskHandle Root(Tensor keep) => new(_nextId++, keep);
@@ -143,8 +145,8 @@ internal sealed class MaskAlgebra : IDisposable
         return derived;
     }
 
-    /// <summary>Bytes held by the tensors this algebra derived (for a caller that keeps it across passes).</summary>
-    public long OwnedBytes => _owned.Sum(t => t.NumberOfElements * t.ElementSize);
+    /// <summary>Bytes held by the tensors and CPU fills this algebra derived (for a caller that keeps it across passes).</summary>
+    public long OwnedBytes => _owned.Sum(t => t.NumberOfElements * t.ElementSize) + _fills.Values.Sum(f => f.Bytes);
 
     /// <summary>
     /// Coefficients A_t of the fast neighbour-padding recurrence x ← x + A_t ⊙ boxsum(x) for t &lt; iterations,
@@ -168,6 +170,21 @@ internal sealed class MaskAlgebra : IDisposable
         }
         _paddingCoefficients[key] = coefficients;
         return coefficients;
+    }
+
+    /// <summary>
+    /// The CPU fill equal to <paramref name="iterations"/> iterations of the recurrence around <paramref name="mask"/>
+    /// (<see cref="FrontierFill"/>), planned once per (mask, iterations) and pass.
+    /// </summary>
+    public FrontierFill Fill(MaskHandle mask, int iterations)
+    {
+        var key = (mask.Id, iterations);
+        if (!_fills.TryGetValue(key, out var fill))
+        {
+            fill = FrontierFill.Plan(mask.Tensor, iterations);
+            _fills[key] = fill;
+        }
+        return fill;
     }
 
     private Tensor Own(Tensor t)

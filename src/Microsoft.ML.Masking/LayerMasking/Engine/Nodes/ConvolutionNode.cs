@@ -124,14 +124,28 @@ internal sealed class ConvolutionNode : GraphNode
         var x = readsNeighbours ? input.CleanValues(masks.InPlace) : input.Values;
         if (FastIterations > 0 && !mask.AllKept)
         {
-            var coefficients = masks.PaddingCoefficients(mask, FastIterations);
-            // First step out of place (the input may be a residual identity), the rest in place unless autograd records:
-            // avg_pool2d saves its input for the backward pass, so overwriting it would break backward.
-            x = x.addcmul(BoxSums.Box3x3(x), coefficients[0], ScalarMath.One);
-            for (int t = 1; t < coefficients.Length; t++)
-                x = masks.InPlace
-                    ? x.addcmul_(BoxSums.Box3x3(x), coefficients[t], ScalarMath.One)
-                    : x.addcmul(BoxSums.Box3x3(x), coefficients[t], ScalarMath.One);
+            if (masks.InPlace && FrontierFill.Supports(x))
+            {
+                // Inference on the CPU: each removed position within reach is filled once, in order of distance (the
+                // same values as the recurrence below). Written in place unless another node reads this input.
+                var fill = masks.Fill(mask, FastIterations);
+                if (fill.FilledPositions > 0)
+                {
+                    if (inputShared) x = x.clone();
+                    fill.Apply(x);
+                }
+            }
+            else
+            {
+                var coefficients = masks.PaddingCoefficients(mask, FastIterations);
+                // First step out of place (the input may be a residual identity), the rest in place unless autograd records:
+                // avg_pool2d saves its input for the backward pass, so overwriting it would break backward.
+                x = x.addcmul(BoxSums.Box3x3(x), coefficients[0], ScalarMath.One);
+                for (int t = 1; t < coefficients.Length; t++)
+                    x = masks.InPlace
+                        ? x.addcmul_(BoxSums.Box3x3(x), coefficients[t], ScalarMath.One)
+                        : x.addcmul(BoxSums.Box3x3(x), coefficients[t], ScalarMath.One);
+            }
         }
         Tensor y;
         if (_fold && masks.InPlace)
