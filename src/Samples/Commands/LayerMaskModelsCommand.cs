@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.LayerMasking.Engine;
 using Microsoft.ML.Masking.Models;
 using Microsoft.ML.Masking.Models.Onnx;
@@ -65,7 +66,7 @@ public sealed class LayerMaskModelsCommand : ISampleCommand
             using var scope = NewDisposeScope();
             torch.manual_seed(1);
             using var network = build();
-            RandomiseBatchNorm(network);
+            RandomBatchNorm.Apply(network, seed: 11);
             var images = randn([batch, 3, size, size], generator: new Generator(7));
             report[key] = Measure(key, network, images, network.call, r => r.Logits, rounds);
         }
@@ -139,23 +140,6 @@ public sealed class LayerMaskModelsCommand : ISampleCommand
         x = b.Node("Flatten", [b.Node("GlobalAveragePool", [x])]);
         x = b.Node("Dropout", [b.Node("HardSwish", [b.Gemm(x, 576, 1024)])]);
         return b.Save(b.Gemm(x, 1024, 1000), path);
-    }
-
-    /// <summary>Non-trivial running statistics and affine parameters, so that BatchNorm (and its folding) matters.</summary>
-    private static void RandomiseBatchNorm(nn.Module network)
-    {
-        var g = new Generator(11);
-        using var _ = no_grad();
-        foreach (var (_, m) in network.named_modules())
-        {
-            if (m is not BatchNorm2d bn) continue;
-            long c = bn.num_features;
-            bn.running_mean!.copy_(randn(c, generator: g) * 0.2);
-            bn.running_var!.copy_(rand(c, generator: g) + 0.5);
-            bn.weight!.copy_(rand(c, generator: g) * 0.4 + 0.3);
-            bn.bias!.copy_(randn(c, generator: g) * 0.2);
-        }
-        network.eval();
     }
 
     /// <param name="key">The report's name of the network.</param>

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.Models;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -9,27 +10,8 @@ namespace Microsoft.ML.Masking.Tests.LayerMasking;
 /// <summary>Small random networks and masks for the layer-masking tests.</summary>
 internal static class TestNetworks
 {
-    /// <summary>
-    /// Gives every BatchNorm non-trivial running statistics and affine parameters, so folding is exercised. The
-    /// scales stay below one so that deep random residual stacks keep logits of order one, as trained networks
-    /// have; absolute tolerances such as 1e-4 only mean something at that scale.
-    /// </summary>
-    public static T WithRandomBatchNorm<T>(T network, long seed) where T : nn.Module
-    {
-        var g = new Generator((ulong)seed);
-        using var _ = no_grad();
-        foreach (var (_, m) in network.named_modules())
-        {
-            if (m is not BatchNorm2d bn) continue;
-            long c = bn.num_features;
-            bn.running_mean!.copy_(randn(c, generator: g) * 0.2);
-            bn.running_var!.copy_(rand(c, generator: g) + 0.5);
-            bn.weight!.copy_(rand(c, generator: g) * 0.4 + 0.3);
-            bn.bias!.copy_(randn(c, generator: g) * 0.2);
-        }
-        network.eval();
-        return network;
-    }
+    /// <summary>The library's one helper (<see cref="RandomBatchNorm.Apply"/>): random BatchNorm statistics, evaluation mode.</summary>
+    public static T WithRandomBatchNorm<T>(T network, long seed) where T : nn.Module => RandomBatchNorm.Apply(network, seed);
 
     public static ResNet SmallBasic(int inputSize = 32) => WithRandomBatchNorm(
         new ResNet(new ResNetArchitecture { Block = ResidualBlockKind.Basic, Layers = [1, 2, 1], BaseWidth = 8, NumClasses = 5, SmallImageStem = inputSize <= 32 }, seed: 1), 11);
