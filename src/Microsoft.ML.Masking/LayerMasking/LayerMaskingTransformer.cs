@@ -1,6 +1,7 @@
 using Microsoft.ML.Masking.Core;
 using Microsoft.ML;
 using Microsoft.ML.Masking.Core.Batching;
+using Microsoft.ML.Masking.Core.Randomness;
 using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Internal;
 using Microsoft.ML.Masking.LayerMasking;
@@ -131,7 +132,7 @@ public sealed class LayerMaskingTransformer : BatchedTorchTransformer, IDisposab
         var keep = s.MaskMarksRemoved ? mask.OneMinus() : mask;
         pixels = LayerMaskInputCheck.Check(pixels, mask, keep, s.Method, s.ImageColumnName, s.MaskColumnName, inputs.FirstRow);
         // Noise per row (seed, row position), so a row's fill does not depend on the batch size or its place in a batch.
-        using var noise = s.Method == MaskingMethod.Noise ? InputMasking.RowNoise(pixels.shape, s.NoiseSeed, inputs.FirstRow, _device) : null;
+        using var noise = s.Method == MaskingMethod.Noise ? RowNoise.Normal(s.NoiseSeed, SeedStream.LayerMaskNoise, inputs.FirstRow, pixels.shape, _device) : null;
         // The mask values were checked just above; the classifier checks only shapes (no second wait for the device).
         var result = _masked.ForwardChecked(pixels, keep, noise: noise);
         var logits = s.ClassOrder is { } order ? result.Logits.index_select(1, tensor(order.Select(i => (long)i).ToArray(), device: _device)) : result.Logits;

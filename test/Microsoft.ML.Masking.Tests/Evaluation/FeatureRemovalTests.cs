@@ -105,6 +105,37 @@ public sealed class FeatureRemovalTests
         Assert.IsGreaterThan(3, moved, $"another seed draws other masks, moving more points than a near-tie could ({moved})");
     }
 
+    [TestMethod]
+    public void TheNoiseBaselineGivesTheSameResultsInBatchesOfOneAndOfFive()
+    {
+        var ml = new MLContext(seed: 0);
+        var network = Network();
+        var data = Load(ml, Rows(network, RowCount));
+        FeatureRemovalOptions With(int batch, int seed)
+        {
+            var o = Options(network, MaskingMethod.Noise);
+            o.BatchSize = batch;
+            o.Seed = seed;
+            return o;
+        }
+        var evaluation = ml.MaskingEvaluation();
+        var ones = evaluation.EvaluateFeatureRemoval(data, With(1, 3));
+        var fives = evaluation.EvaluateFeatureRemoval(data, With(5, 3));
+
+        // A row's noise is drawn from its row (identical draws whatever the batch); the network's arithmetic differs
+        // between batch shapes, so a prediction on a near-tie may flip: one flipped prediction at most, in the whole curve.
+        double onePrediction = 1.0 / RowCount;
+        var differing = PointsOf(ones).Zip(PointsOf(fives)).Where(p => !Same(p.First.Point, p.Second.Point)).ToList();
+        Assert.IsLessThanOrEqualTo(1, differing.Count, $"batch size 5 changed {differing.Count} points of the noise baseline's curve");
+        foreach (var ((_, x), (_, y)) in differing)
+        {
+            Assert.AreEqual(x.Accuracy, y.Accuracy, onePrediction + 1e-12, $"d = {x.Fraction}: at most one flip");
+            Assert.AreEqual(x.Unchanged, y.Unchanged, onePrediction + 1e-12, $"d = {x.Fraction}: at most one flip");
+        }
+        int moved = PointsOf(ones).Zip(PointsOf(evaluation.EvaluateFeatureRemoval(data, With(1, 4)))).Count(p => !Same(p.First.Point, p.Second.Point));
+        Assert.IsGreaterThan(1, moved, $"another seed draws other masks and noise, moving more points than a near-tie could ({moved})");
+    }
+
     private static IEnumerable<(MaskingMethod Method, FeatureRemovalPoint Point)> PointsOf(FeatureRemovalResult result) =>
         result.Curves.SelectMany(c => c.Points.Select(p => (c.Method, p)));
 

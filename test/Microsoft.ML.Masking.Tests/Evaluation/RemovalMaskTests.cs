@@ -73,6 +73,52 @@ public sealed class RemovalMaskTests
     }
 
     [TestMethod]
+    public void EachEvaluatorDrawsARowsNoiseFromItsRowNotItsBatch()
+    {
+        // Rows 10–12 in one batch of three against a batch of one and a batch of two: each row gets the same noise, bit
+        // for bit (the same draws), in every evaluator; the methods that read no noise are given none.
+        var objects = Enumerable.Range(0, 3 * Shape.Pixels).Select(p => p % Shape.Pixels < 30 ? 1f : 0f).ToArray();
+        var batch = Batch(10, 3, objects);
+        var first = batch with { Count = 1, Pixels = batch.Pixels[..Shape.Size], Labels = [0], ObjectMasks = objects[..Shape.Pixels] };
+        var rest = batch with { FirstRow = 11, Count = 2, Pixels = batch.Pixels[Shape.Size..], Labels = [0, 0], ObjectMasks = objects[Shape.Pixels..] };
+        // (An engine's result type is covariant: each is an IEvaluationEngine<object>.)
+        var engines = new Func<RecordingScorer, IEvaluationEngine<object>>[]
+        {
+            scorer => new FeatureRemovalEngine(scorer, Shape, 3, [0.5], new SegmentationOptions { PatchSize = 4 }, RemovalOrder.Random, 2, seed: 2),
+            scorer => new ShapeBiasEngine(scorer, Shape, seed: 2),
+            scorer => new MaskColorDependenceEngine(scorer, Shape, new MaskColorDependenceOptions().FillsFor(1), 0.5,
+                new SegmentationOptions { PatchSize = 4 }, seed: 2, Masking.Core.ChannelNormalization.Identity(1), 1f),
+        };
+        foreach (var (make, name) in engines.Zip(new[] { "feature removal", "shape bias", "mask colour dependence" }))
+        {
+            var whole = new RecordingScorer(Methods);
+            make(whole).Add(batch);
+            var split = new RecordingScorer(Methods);
+            var engine = make(split);
+            engine.Add(first);
+            engine.Add(rest);
+            var wholeNoise = whole.Calls.Select((c, i) => (c.Method, Noise: whole.Noise[i])).ToList();
+            Assert.IsTrue(wholeNoise.All(c => (c.Method == MaskingMethod.Noise) == (c.Noise is not null)), $"{name}: noise given to the noise baseline only");
+            var noiseCalls = wholeNoise.Where(c => c.Noise is not null).Select(c => c.Noise!).ToList();
+            var splitCalls = split.Noise.Where(n => n is not null).Select(n => n!).ToList();
+            Assert.AreEqual(2 * noiseCalls.Count, splitCalls.Count, $"{name}: one noise call per batch");
+            int perRow = Shape.Size;
+            for (int k = 0; k < noiseCalls.Count; k++)
+            {
+                // Call k of the whole batch is call k of the first split batch (row 10) and of the second (rows 11, 12).
+                var joined = splitCalls[k].Concat(splitCalls[noiseCalls.Count + k]).ToArray();
+                Assert.AreEqual(3 * perRow, noiseCalls[k].Length, $"{name}: noise shaped as the three images");
+                CollectionAssert.AreEqual(noiseCalls[k], joined, $"{name}, noise call {k}: rows 10–12 in one batch against batches of one and two");
+            }
+            Assert.IsGreaterThan(1, noiseCalls.Count, $"{name}: several noise calls");
+            if (name == "mask colour dependence")
+                CollectionAssert.AreEqual(noiseCalls[0], noiseCalls[1], $"{name}: every fill gets the same noise, only the painted colour differs");
+            else
+                CollectionAssert.AreNotEqual(noiseCalls[0], noiseCalls[1], $"{name}: another repeat or variant draws other noise");
+        }
+    }
+
+    [TestMethod]
     public void ShapeBiasRemovesTheObjectAndTheSameMaskRolledByHalfTheImage()
     {
         var objects = new float[2 * Shape.Pixels];

@@ -1,4 +1,5 @@
 using Microsoft.ML.Masking.Core;
+using Microsoft.ML.Masking.Core.Randomness;
 using Microsoft.ML.Data;
 using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.LayerMasking;
@@ -139,10 +140,10 @@ public sealed class LayerMaskingTransformTests
     public void NoiseBaselineGivesARowTheSameFillInBatchesOfOneAndOfFive()
     {
         // The draws themselves: row i of a five-row batch is the one-row draw for row i, bit for bit (the same computation).
-        using var five = InputMasking.RowNoise([5, 3, 4, 4], seed: 11, firstRow: 0, CPU);
+        using var five = RowNoise.Normal(11, SeedStream.LayerMaskNoise, firstRow: 0, [5, 3, 4, 4], CPU);
         for (int i = 0; i < 5; i++)
         {
-            using var one = InputMasking.RowNoise([1, 3, 4, 4], seed: 11, firstRow: i, CPU);
+            using var one = RowNoise.Normal(11, SeedStream.LayerMaskNoise, firstRow: i, [1, 3, 4, 4], CPU);
             CollectionAssert.AreEqual(Bits(five[i].data<float>().ToArray()), Bits(one[0].data<float>().ToArray()), $"row {i}: batch of five against batch of one");
         }
 

@@ -1,3 +1,4 @@
+using Microsoft.ML.Masking.Core.Randomness;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Masking.Attribution.Engine;
@@ -35,19 +36,8 @@ public sealed class PerturbationNoise
     /// <summary>Points in the pass.</summary>
     public int Count => _rowIds.Length;
 
-    /// <summary>Standard normal values [Count, ..<paramref name="pointShape"/>], each point's from its own generator.</summary>
-    public Tensor Normal(ReadOnlySpan<long> pointShape, Device device)
-    {
-        using var scope = NewDisposeScope();
-        var shape = new long[pointShape.Length + 1];
-        shape[0] = 1;
-        pointShape.CopyTo(shape.AsSpan(1));
-        var draws = new Tensor[Count];
-        for (int j = 0; j < Count; j++)
-        {
-            using var generator = AttributionSeeds.For(_seed, AttributionSeeds.RemovalNoise, _rowIds[j], _ordinals[j]);
-            draws[j] = randn(shape, generator: generator);
-        }
-        return cat(draws, 0).to(device).MoveToOuterDisposeScope();
-    }
+    /// <summary>Standard normal values [Count, ..<paramref name="pointShape"/>], each point's from its own generator
+    /// (<see cref="RowNoise"/> with <see cref="SeedStream.RemovalNoise"/>: seed, row id, ordinal).</summary>
+    public Tensor Normal(ReadOnlySpan<long> pointShape, Device device) =>
+        RowNoise.Normal(_seed, AttributionSeeds.RemovalNoise, Count, j => (_rowIds[j], _ordinals[j], 0), pointShape, device);
 }

@@ -10,7 +10,8 @@ internal enum SeedStream : long
     /// <summary>The order in which an evaluation removes an image's segments (row, repeat).</summary>
     RemovalOrder = 1,
 
-    /// <summary>The noise baseline's values (first row of the batch, repeat, fraction).</summary>
+    /// <summary>The evaluators' noise baseline (row, repeat or variant, fraction), drawn per row by <see cref="RowNoise"/>.
+    /// Until 2026-12-02 it was drawn per batch (first row of the batch), so its values depended on the batch size.</summary>
     Noise = 2,
 
     /// <summary>The patches a patch-grid mask transform removes (row).</summary>

@@ -87,8 +87,9 @@ internal sealed class FeatureRemovalEngine : IEvaluationEngine<FeatureRemovalRes
                 var keepMask = tensor(keep, [count, g.Height, g.Width]).to(_scorer.Device);
                 for (int m = 0; m < methods; m++)
                 {
-                    // The same seed for every method: only the noise baseline draws from it.
-                    using var noise = SeedMixer.TorchGenerator(_seed, SeedStream.Noise, batch.FirstRow, repeat, f, _scorer.Device);
+                    // Drawn per row (row, repeat, fraction), so a row's noise does not depend on its batch.
+                    using var noise = _scorer.Methods[m] == MaskingMethod.Noise
+                        ? RowNoise.Normal(_seed, SeedStream.Noise, batch.FirstRow, pixels.shape, _scorer.Device, repeat, f) : null;
                     var predicted = Predictions.Top1(_scorer.MaskedLogits(_scorer.Methods[m], pixels, keepMask, noise));
                     for (int i = 0; i < count; i++)
                     {

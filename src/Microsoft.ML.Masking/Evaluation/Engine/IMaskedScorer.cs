@@ -16,5 +16,11 @@ internal interface IMaskedScorer
     Tensor CleanLogits(Tensor pixels);
 
     /// <summary>Logits with the pixels where <paramref name="keep"/> ([batch, height, width]) is 0 removed by <paramref name="method"/>.</summary>
-    Tensor MaskedLogits(MaskingMethod method, Tensor pixels, Tensor keep, Generator generator);
+    /// <param name="method">The masking method.</param>
+    /// <param name="pixels">Images [batch, channels, height, width] in pixel space.</param>
+    /// <param name="keep">1 = kept, 0 = removed.</param>
+    /// <param name="noise">The noise baseline's standard normal values in normalised space, shaped as <paramref name="pixels"/>
+    /// (drawn per row by <see cref="Core.Randomness.RowNoise"/>); given when <paramref name="method"/> is
+    /// <see cref="MaskingMethod.Noise"/>, null otherwise.</param>
+    Tensor MaskedLogits(MaskingMethod method, Tensor pixels, Tensor keep, Tensor? noise);
 }

@@ -74,7 +74,9 @@ internal sealed class MaskColorDependenceEngine : IEvaluationEngine<MaskColorDep
             probabilities[0][f] = _scorer.CleanLogits(painted).softmax(1);
             for (int m = 0; m < _scorer.Methods.Count; m++)
             {
-                using var noise = SeedMixer.TorchGenerator(_seed, SeedStream.Noise, batch.FirstRow, 0, 0, _scorer.Device);
+                // Drawn per row, the same for every fill: only the painted colour differs between fills.
+                using var noise = _scorer.Methods[m] == MaskingMethod.Noise
+                    ? RowNoise.Normal(_seed, SeedStream.Noise, batch.FirstRow, painted.shape, _scorer.Device) : null;
                 probabilities[1 + m][f] = _scorer.MaskedLogits(_scorer.Methods[m], painted, keepMask, noise).softmax(1);
             }
         }

@@ -37,8 +37,8 @@ internal sealed class MaskedClassifierScorer : IMaskedScorer, IDisposable
     /// <summary>The classifier of <paramref name="method"/> (shared: the caller does not dispose it).</summary>
     public MaskedClassifier Classifier(MaskingMethod method) => _classifiers[method];
 
-    public Tensor MaskedLogits(MaskingMethod method, Tensor pixels, Tensor keep, Generator generator) =>
-        _classifiers[method].Forward(pixels, keep, generator).Logits;
+    public Tensor MaskedLogits(MaskingMethod method, Tensor pixels, Tensor keep, Tensor? noise) =>
+        _classifiers[method].Forward(pixels, keep, generator: null, noise).Logits;
 
     public void Dispose()
     {

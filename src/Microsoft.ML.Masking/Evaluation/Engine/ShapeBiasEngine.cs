@@ -1,5 +1,6 @@
-using Microsoft.ML.Masking.Core.Randomness;
 using Microsoft.ML.Masking.Core;
+using Microsoft.ML.Masking.Core.Randomness;
+using Microsoft.ML.Masking.LayerMasking;
 using Microsoft.ML.Masking.Data;
 using static TorchSharp.torch;
 
@@ -61,16 +62,20 @@ internal sealed class ShapeBiasEngine : IEvaluationEngine<ShapeBiasResult>
         var objectRemoved = objectMask.OneMinus();
         var brokenRemoved = objectMask.roll([g.Height / 2, g.Width / 2], [1, 2]).OneMinus();
         var labels = evaluated.Select(i => batch.Labels[i]).ToArray();
+        var rowIds = evaluated.Select(i => batch.FirstRow + i).ToArray();
         for (int m = 0; m < _scorer.Methods.Count; m++)
         {
-            Score(m, images, objectRemoved, labels, _objectRemoved[m], batch.FirstRow, 0);
-            Score(m, images, brokenRemoved, labels, _brokenShape[m], batch.FirstRow, 1);
+            Score(m, images, objectRemoved, labels, _objectRemoved[m], rowIds, 0);
+            Score(m, images, brokenRemoved, labels, _brokenShape[m], rowIds, 1);
         }
     }
 
-    private void Score(int method, Tensor images, Tensor keep, int[] labels, MeanAccumulator accuracy, long firstRow, long variant)
+    /// <summary>Scores one method on the evaluated images with <paramref name="keep"/>; <paramref name="rowIds"/> are their
+    /// positions in the data view, from which (with <paramref name="variant"/>) the noise baseline draws.</summary>
+    private void Score(int method, Tensor images, Tensor keep, int[] labels, MeanAccumulator accuracy, long[] rowIds, long variant)
     {
-        using var noise = SeedMixer.TorchGenerator(_seed, SeedStream.Noise, firstRow, variant, device: _scorer.Device);
+        using var noise = _scorer.Methods[method] == MaskingMethod.Noise
+            ? RowNoise.Normal(_seed, SeedStream.Noise, rowIds.Length, i => (rowIds[i], variant, 0), images.shape.AsSpan(1), _scorer.Device) : null;
         var predicted = Predictions.Top1(_scorer.MaskedLogits(_scorer.Methods[method], images, keep, noise));
         for (int i = 0; i < labels.Length; i++)
             accuracy.Add(predicted[i] == labels[i] ? 1 : 0);

@@ -20,7 +20,7 @@ internal static class InputMasking
     /// <param name="black">Black (pixel value 0) after normalization, [1, channels, 1, 1].</param>
     /// <param name="blurSigma">σ in pixels of <see cref="MaskingMethod.Blur"/>.</param>
     /// <param name="generator">Random source of <see cref="MaskingMethod.Noise"/> when <paramref name="noise"/> is not given.</param>
-    /// <param name="noise">The noise of <see cref="MaskingMethod.Noise"/>, already drawn (for example by <see cref="RowNoise"/>), shaped as <paramref name="images"/>.</param>
+    /// <param name="noise">The noise of <see cref="MaskingMethod.Noise"/>, already drawn (for example by <see cref="Core.Randomness.RowNoise"/>), shaped as <paramref name="images"/>.</param>
     public static Tensor Apply(MaskingMethod method, Tensor images, Tensor keep, Tensor black, double blurSigma, Generator? generator, Tensor? noise = null)
     {
         using var scope = NewDisposeScope();
@@ -38,28 +38,6 @@ internal static class InputMasking
             _ => throw new ArgumentOutOfRangeException(nameof(method), method, "Layer masking is not an input masking; use LayerMaskedNetwork."),
         };
         return result.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// Standard normal noise for rows <paramref name="firstRow"/> … <paramref name="firstRow"/> + shape[0] − 1, each row
-    /// drawn from its own generator (<see cref="SeedMixer.ForRow"/> with <see cref="SeedStream.LayerMaskNoise"/>), so a
-    /// row's noise is the same whatever batch it falls in.
-    /// </summary>
-    /// <param name="shape">[rows, channels, height, width].</param>
-    /// <param name="seed">The user's noise seed.</param>
-    /// <param name="firstRow">Position in the data view of the first row.</param>
-    /// <param name="device">Where the noise is drawn.</param>
-    public static Tensor RowNoise(long[] shape, long seed, long firstRow, Device device)
-    {
-        using var scope = NewDisposeScope();
-        var rowShape = shape.Skip(1).ToArray();
-        var rows = new Tensor[shape[0]];
-        for (int i = 0; i < rows.Length; i++)
-        {
-            using var generator = SeedMixer.TorchGenerator(seed, SeedStream.LayerMaskNoise, firstRow + i, device: device);
-            rows[i] = randn(rowShape, device: device, generator: generator);
-        }
-        return stack(rows).MoveToOuterDisposeScope();
     }
 
     /// <summary>Per-image, per-channel mean over kept pixels, [batch, channels, 1, 1]; 0 (the dataset mean) where nothing is kept.</summary>

@@ -74,7 +74,7 @@ internal sealed class MaskedClassifier : IDisposable
     /// <param name="pixels">As for <see cref="Forward(Tensor, Tensor, Generator)"/>.</param>
     /// <param name="keep">As for <see cref="Forward(Tensor, Tensor, Generator)"/>, values already checked.</param>
     /// <param name="generator">As for <see cref="Forward(Tensor, Tensor, Generator)"/>, when <paramref name="noise"/> is not given.</param>
-    /// <param name="noise">The noise baseline's noise in normalised space, shaped as the images (see <see cref="InputMasking.RowNoise"/>).</param>
+    /// <param name="noise">The noise baseline's noise in normalised space, shaped as the images (see <see cref="Core.Randomness.RowNoise"/>).</param>
     internal MaskedForwardResult ForwardChecked(Tensor pixels, Tensor keep, Generator? generator = null, Tensor? noise = null)
     {
         using var scope = NewDisposeScope();
