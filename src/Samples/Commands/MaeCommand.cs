@@ -154,7 +154,7 @@ public sealed class MaeCommand : ISampleCommand
                 ["objective"] = objective.ToString(), ["rule"] = rule.ToString(), ["selection_temperature"] = options.SelectionTemperature,
                 ["size_penalty_weight"] = options.SizePenaltyWeight, ["diversity_penalty_weight"] = options.DiversityPenaltyWeight,
                 ["learning_rate"] = options.LearningRate, ["batch_size"] = options.BatchSize, ["threads"] = threads,
-                ["architecture"] = JsonNode.Parse(JsonSerializer.Serialize(options.Architecture)),
+                ["architecture"] = JsonNode.Parse(JsonSerializer.Serialize(mae.Architecture)),
             },
             ["history"] = new JsonArray(mae.TrainingHistory.Select(h => (JsonNode)new JsonObject
             {
