@@ -176,10 +176,12 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
     /// For max-sensitivity: the attributions of a batch's rows [rows, channels, H, W] and of <paramref name="samples"/>
     /// copies of each row with uniform noise in [−<paramref name="radius"/>, <paramref name="radius"/>] added to every
     /// pixel value [rows × samples, …], all explained for the rows' own targets (as Quantus re-explains for the same
-    /// label). The noise is drawn per (seed, row, sample), the copies are segmented anew, and every copy of a batch goes
-    /// to the method at once (it evaluates them in passes of its internal batch size).
+    /// label). The noise is drawn per (seed, row, sample), and every copy of a batch goes to the method at once (it
+    /// evaluates them in passes of its internal batch size). The copies are new images — segmented anew, with a content
+    /// id of their own for the method's draws — unless <paramref name="fixedSegments"/>: then each keeps its row's
+    /// segmentation and row id, so only the pixels differ.
     /// </summary>
-    internal (Tensor Original, Tensor Perturbed) ExplainPerturbed(BatchBuffers inputs, int rowCount, int samples, double radius, int seed)
+    internal (Tensor Original, Tensor Perturbed) ExplainPerturbed(BatchBuffers inputs, int rowCount, int samples, double radius, int seed, bool fixedSegments = false)
     {
         var g = _settings.ImageShape;
         var batch = Prepare(inputs, rowCount);
@@ -197,9 +199,9 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
                 var noise = rand(new long[] { 1, g.Channels, g.Height, g.Width }, generator: generator).Times(2 * radius).Plus(-radius);
                 copies[c] = pixels.narrow(0, i, 1).Plus(noise);
                 copyTargets[c] = targets[i];
-                copyIds[c] = unchecked((long)Core.Randomness.SeedMixer.ForRow(seed, AttributionSeeds.MaxSensitivity, rowIds[i], k, 1));
+                copyIds[c] = fixedSegments ? rowIds[i] : unchecked((long)Core.Randomness.SeedMixer.ForRow(seed, AttributionSeeds.MaxSensitivity, rowIds[i], k, 1));
                 if (copySegments is not null)
-                    copySegments[c] = _segmenter!.Segment(copies[c].data<float>().ToArray(), _segmenter.NeedsSegmentColumn ? inputs[1].Row(i) : default, copyIds[c]);
+                    copySegments[c] = fixedSegments ? segments![i] : _segmenter!.Segment(copies[c].data<float>().ToArray(), _segmenter.NeedsSegmentColumn ? inputs[1].Row(i) : default, copyIds[c]);
             }
         var perturbed = Reduce(_method.Attribute(new AttributionBatch(cat(copies, 0), copyTargets, copyIds, copySegments, keep?.repeat_interleave(samples, 0))).Attributions);
         return (original, perturbed);

@@ -104,9 +104,15 @@ public sealed class AttributionEvaluationCatalog
     /// <param name="samples">Noise draws per row (Quantus: 200). Default: 10.</param>
     /// <param name="radius">Half-width of the uniform noise, in pixel units (Quantus's lower_bound). Default: 0.2.</param>
     /// <param name="seed">Seed of the noise.</param>
+    /// <param name="fixedSegments">False (the default, as Quantus's explain function would): each noisy copy is a new
+    /// image, segmented anew (SLIC superpixels move with the noise) and with its own random draws (LIME's and KernelSHAP's
+    /// sample matrices, noise fills), so for superpixel methods the value mixes the noise's effect on the scores with new
+    /// segments and new samples. True: every copy keeps its row's segmentation and its row's draws, so the value measures
+    /// the input noise alone. Methods without segments or draws give the same value either way.</param>
     /// <remarks>Quantus divides by the norm of the input in some releases and of the attribution in others; dividing by
     /// the attribution's norm makes the value scale-free, so methods whose maps have different units compare.</remarks>
-    public MaxSensitivityResult EvaluateMaxSensitivity(IDataView data, AttributionOptions method, int samples = 10, double radius = 0.2, int seed = 0)
+    public MaxSensitivityResult EvaluateMaxSensitivity(IDataView data, AttributionOptions method, int samples = 10, double radius = 0.2, int seed = 0,
+        bool fixedSegments = false)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(method);
@@ -120,7 +126,7 @@ public sealed class AttributionEvaluationCatalog
             _env.CheckAlive();
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            var (original, perturbed) = transformer.ExplainPerturbed(batch.Columns, batch.Count, samples, radius, seed);
+            var (original, perturbed) = transformer.ExplainPerturbed(batch.Columns, batch.Count, samples, radius, seed, fixedSegments);
             var a = original.flatten(1).to(ScalarType.Float64);
             var change = perturbed.flatten(1).to(ScalarType.Float64).view(batch.Count, samples, -1).sub(a.unsqueeze(1));
             var changeNorm = change.mul(change).sum(2).sqrt().amax([1]);
@@ -128,7 +134,7 @@ public sealed class AttributionEvaluationCatalog
             foreach (double v in relative)
                 sensitivity.Add(double.IsFinite(v) ? v : double.NaN);
         }
-        return new MaxSensitivityResult(method.MethodName, samples, radius, MetricValue.From(sensitivity));
+        return new MaxSensitivityResult(method.MethodName, samples, radius, fixedSegments, MetricValue.From(sensitivity));
     }
 
     private float[][] Attributions(IDataView data, AttributionOptions method, ImageClassifier classifier)

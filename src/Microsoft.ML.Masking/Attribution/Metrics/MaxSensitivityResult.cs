@@ -3,8 +3,9 @@ namespace Microsoft.ML.Masking.Attribution.Metrics;
 /// <summary>What <c>mlContext.AttributionEvaluation().EvaluateMaxSensitivity</c> measured.</summary>
 public sealed class MaxSensitivityResult
 {
-    internal MaxSensitivityResult(string method, int samples, double radius, MetricValue maxSensitivity)
+    internal MaxSensitivityResult(string method, int samples, double radius, bool fixedSegments, MetricValue maxSensitivity)
     {
+        FixedSegments = fixedSegments;
         Method = method;
         Samples = samples;
         Radius = radius;
@@ -19,6 +20,9 @@ public sealed class MaxSensitivityResult
 
     /// <summary>Half-width of the uniform noise, in pixel units.</summary>
     public double Radius { get; }
+
+    /// <summary>True when the noisy copies kept their row's segmentation and random draws (only the input noise varied).</summary>
+    public bool FixedSegments { get; }
 
     /// <summary>Per row, max over the draws of ‖Φ(x + δ) − Φ(x)‖₂ / ‖Φ(x)‖₂ (rows with an all-zero attribution are left out). Lower is more robust.</summary>
     public MetricValue MaxSensitivity { get; }
