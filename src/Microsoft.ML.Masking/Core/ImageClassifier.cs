@@ -148,8 +148,9 @@ public sealed class ImageClassifier
     /// Imports a CNN from an ONNX file (exported from PyTorch, CNTK, …) for layer masking and everything else that takes a
     /// classifier: the graph is read node by node into the engine's layers with the file's initialisers as weights, and the
     /// imported network's plain output is checked against ONNX Runtime's on a probe input before it is returned. A file
-    /// ending in Gemm (or MatMul + Add) gives class scores; any other output (e.g. pooled features) makes a classifier without
-    /// a head, whose <c>LayerMask</c> output is those features. The result saves into model.zip (the layer list in the header,
+    /// ending in Gemm (or MatMul + Add), or one given as many <paramref name="classNames"/> as it has outputs, gives class
+    /// scores; any other output (e.g. pooled features) makes a classifier without a head, whose <c>LayerMask</c> output is
+    /// those features. The result saves into model.zip (the layer list in the header,
     /// the weights as safetensors); the ONNX file is not needed to load it.
     /// </summary>
     /// <remarks>
@@ -188,7 +189,10 @@ public sealed class ImageClassifier
         var (network, _) = OnnxNetwork.Import(onnxPath, imageShape, tolerance);
         try
         {
-            return new ImageClassifier(network, normalization, network.Graph.Input, classNames, device, hasClassifierHead: network.Graph.EndsInLinear);
+            // Class scores when the file ends in a Linear layer, or when class names are given for its outputs (SqueezeNet's
+            // convolutional classifier ends in a pool); otherwise its output is features.
+            bool scores = network.Graph.EndsInLinear || classNames is not null && classNames.Count == network.OutputSize;
+            return new ImageClassifier(network, normalization, network.Graph.Input, classNames, device, hasClassifierHead: scores);
         }
         catch
         {

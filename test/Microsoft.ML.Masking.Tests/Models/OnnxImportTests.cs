@@ -240,6 +240,13 @@ public sealed class OnnxImportTests
         Assert.IsFalse(classifier.HasClassifierHead);
         Assert.AreEqual(8, classifier.FeatureCount);
         Assert.ThrowsExactly<ArgumentException>(() => ImageClassifier.FromOnnx(path, ChannelNormalization.Identity(3), classNames: ["a", "b"]));
+        // As many class names as outputs: a convolutional classifier ending in the pool (SqueezeNet's) gives scores.
+        var named = ImageClassifier.FromOnnx(path, ChannelNormalization.Identity(3), classNames: Enumerable.Range(0, 8).Select(i => $"c{i}").ToArray());
+        using (named.Network)
+        {
+            Assert.IsTrue(named.HasClassifierHead);
+            Assert.AreEqual(8, named.ClassCount);
+        }
     }
 
     [TestMethod]
@@ -263,6 +270,19 @@ public sealed class OnnxImportTests
         Assert.AreEqual(0f, input.grad!.masked_select(removed).abs().max().item<float>(), $"{name}: removed pixels get no gradient");
         Assert.IsGreaterThan(0f, input.grad!.masked_select(removed.logical_not()).abs().max().item<float>(), $"{name}: kept pixels get one");
         Assert.IsTrue(network.parameters().All(p => p.grad is not null), $"{name}: every weight gets a gradient");
+    }
+
+    [TestMethod]
+    public void IdentityOverASharedInitialiserStaysAConstant()
+    {
+        // PyTorch's exporter writes Identity nodes over deduplicated initialisers and feeds their outputs to Conv.
+        var b = new OnnxGraphBuilder(3, Side, 9);
+        var weight = b.Node("Identity", [b.Constant([4, 3, 3, 3])]);
+        var conv = b.Node("Conv", [b.Input, weight], ("kernel_shape", new long[] { 3, 3 }), ("pads", new long[] { 1, 1, 1, 1 }));
+        var path = b.Save(b.Gemm(b.Node("Flatten", [b.Node("GlobalAveragePool", [b.Node("Relu", [conv])])]), 4, 2), PathFor("identity"));
+        var classifier = ImageClassifier.FromOnnx(path, ChannelNormalization.Identity(3));
+        using var network = classifier.Network;
+        Assert.AreEqual(2, classifier.ClassCount);
     }
 
     [TestMethod]

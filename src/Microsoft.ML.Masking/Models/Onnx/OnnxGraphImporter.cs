@@ -172,7 +172,11 @@ internal static class OnnxGraphImporter
                     _constants[node.Output[0]] = Attribute(node, "value")?.T ?? throw Unsupported(node, "only tensor constants (attribute 'value') are read");
                     return;
                 case "Identity":
-                    Alias(node, Computed(node, 0));
+                    // PyTorch's exporter writes Identity nodes over shared initialisers: a constant stays a constant.
+                    if (_constants.TryGetValue(node.Input[0], out var constant))
+                        _constants[node.Output[0]] = constant;
+                    else
+                        Alias(node, Computed(node, 0));
                     return;
                 case "Dropout":
                     if (node.Output.Count > 1 && node.Output[1].Length > 0 && _readers.GetValueOrDefault(node.Output[1]) > 0)
