@@ -9,14 +9,9 @@ namespace Microsoft.ML.Masking.Tests.Ensemble;
 [TestClass]
 public sealed class EnsembleEngineTests
 {
-    private static readonly ResNetArchitecture Tiny = new() { Layers = [1], BaseWidth = 8, SmallImageStem = true, InputChannels = 3, NumClasses = 4 };
+    private static readonly ResNetArchitecture Tiny = EnsembleFixtures.TinyMember;
 
-    private static Tensor Images(int count, long seed)
-    {
-        var ml = new MLContext(1);
-        var images = TestData.Vectors(TrainingFixtures.Shapes(ml, count, seed), "Image");
-        return tensor(images.SelectMany(v => v).ToArray(), [count, 3, 16, 16]);
-    }
+    private static Tensor Images(int count, long seed) => EnsembleFixtures.Images(count, seed);
 
     [TestMethod]
     public void ChannelContributionsSumToTheLogitMinusTheBias()

@@ -24,15 +24,11 @@ namespace Microsoft.ML.Masking.Tests.Ensemble;
 [TestClass]
 public sealed class LayerImportanceTests
 {
-    private static readonly ResNetArchitecture Tiny = new() { Layers = [1], BaseWidth = 8, SmallImageStem = true, InputChannels = 3, NumClasses = 4 };
+    private static readonly ResNetArchitecture Tiny = EnsembleFixtures.TinyMember;
     private static readonly ImageShape Shape = new(3, 16, 16);
     private static readonly ChannelNormalization Normalization = new([0.4f, 0.5f, 0.6f], [0.25f, 0.3f, 0.2f]);
 
-    private static Tensor Images(int count, long seed)
-    {
-        var images = TestData.Vectors(TrainingFixtures.Shapes(new MLContext(1), count, seed), "Image");
-        return tensor(images.SelectMany(v => v).ToArray(), [count, 3, 16, 16]);
-    }
+    private static Tensor Images(int count, long seed) => EnsembleFixtures.Images(count, seed);
 
     // Member 1's gate gets random output weights, so it differs per input and the layer really is the gated map.
     private static EnsembleNetwork TwoMembers()

@@ -14,15 +14,11 @@ namespace Microsoft.ML.Masking.Tests.Ensemble;
 [TestClass]
 public sealed class SpatialGateTests
 {
-    private static readonly ResNetArchitecture Tiny = new() { Layers = [1], BaseWidth = 8, SmallImageStem = true, InputChannels = 3, NumClasses = 4 };
+    private static readonly ResNetArchitecture Tiny = EnsembleFixtures.TinyMember;
 
     public TestContext TestContext { get; set; } = null!;
 
-    private static Tensor Images(int count, long seed)
-    {
-        var images = TestData.Vectors(TrainingFixtures.Shapes(new MLContext(1), count, seed), "Image");
-        return tensor(images.SelectMany(v => v).ToArray(), [count, 3, 16, 16]);
-    }
+    private static Tensor Images(int count, long seed) => EnsembleFixtures.Images(count, seed);
 
     private static float Sigmoid(double z) => (float)(1 / (1 + Math.Exp(-z)));
 
