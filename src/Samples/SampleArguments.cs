@@ -51,6 +51,15 @@ public sealed class SampleArguments
         return int.TryParse(s, out var v) ? v : throw new ArgumentException($"--{name} expects a whole number, got '{s}'.");
     }
 
+    /// <summary>The number value of <c>--name</c> (invariant culture: 2.5, not 2,5), or <paramref name="fallback"/>.</summary>
+    public double Double(string name, double fallback)
+    {
+        var s = String(name, "");
+        if (s.Length == 0) return fallback;
+        return double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v)
+            ? v : throw new ArgumentException($"--{name} expects a number, got '{s}'.");
+    }
+
     /// <summary>Throws if an option was given that the sample never read (catches typos).</summary>
     public void EnsureAllUsed()
     {

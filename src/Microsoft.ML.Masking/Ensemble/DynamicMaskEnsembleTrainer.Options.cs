@@ -137,8 +137,12 @@ public sealed partial class DynamicMaskEnsembleTrainer
         /// <summary>Hidden units of each gating network (<see cref="EnsembleGating.Learned"/>). Default: 32.</summary>
         public int GateHiddenUnits { get; set; } = 32;
 
-        /// <summary>Initial bias of each gate's output, so every gate starts at sigmoid(bias) (6 gives 0.9975: open). Default: 6.</summary>
-        public double GateInitialBias { get; set; } = 6;
+        /// <summary>
+        /// Initial bias of each gate's output, so every gate starts at sigmoid(bias): 2 gives 0.88, mostly open, with
+        /// the sigmoid's slope at 0.105 so the gating network can learn (at 6 the gate starts at 0.9975 but the slope
+        /// is 0.0025 and, in the issue-12 runs, the gates never moved). Default: 2.
+        /// </summary>
+        public double GateInitialBias { get; set; } = 2;
 
         /// <summary>How the members' probabilities are combined. Default: <see cref="EnsembleAggregation.Mean"/>.</summary>
         public EnsembleAggregation Aggregation { get; set; } = EnsembleAggregation.Mean;

@@ -4,8 +4,13 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Masking.Attribution.Engine;
+using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.Ensemble;
+using Microsoft.ML.Masking.Ensemble.Engine;
+using Microsoft.ML.Masking.LayerMasking;
+using Microsoft.ML.Masking.LayerMasking.Engine;
 using Microsoft.ML.Masking.Models;
 using Microsoft.ML.Masking.Samples.Benchmarks;
 using Microsoft.ML.Masking.Samples.Reports;
@@ -39,7 +44,7 @@ public sealed class EnsembleCommand : ISampleCommand
     /// <inheritdoc/>
     public string Summary =>
         "dynamic-mask ensemble vs deep ensemble on an open-set Fashion-MNIST split; --dataset fashion-mnist --members K --out DIR [--quick] " +
-        "[--split S] [--seed N] [--epochs N] [--train-images N] [--attack-steps N] [--ablations] [--threads N] [--data DIR]";
+        "[--split S] [--seed N] [--epochs N] [--train-images N] [--attack-steps N] [--gate-bias B] [--test-images N] [--ablations] [--threads N] [--data DIR]";
 
     private sealed record Split(int[] Known, int[] Unknown);
 
@@ -67,8 +72,10 @@ public sealed class EnsembleCommand : ISampleCommand
         int trainImages = args.Int("train-images", quick ? 4_000 : 36_000);
         int attackSteps = args.Int("attack-steps", quick ? 5 : 10);
         bool ablations = args.Flag("ablations");
+        double gateBias = args.Double("gate-bias", new DynamicMaskEnsembleTrainer.Options().GateInitialBias);
         int threads = args.Int("threads", Environment.ProcessorCount);
         string dataDir = args.String("data", FashionMnist.DefaultDirectory);
+        int testPerSide = args.Int("test-images", quick ? 1_000 : int.MaxValue);
         args.EnsureAllUsed();
         if (dataset != "fashion-mnist")
             throw new ArgumentException($"--dataset must be fashion-mnist, not '{dataset}'.");
@@ -82,7 +89,6 @@ public sealed class EnsembleCommand : ISampleCommand
         var classes = SplitOf(split);
         var train = Read(ml.Data.LoadFashionMnist(FashionMnistSplit.Train, dataDir));
         var test = Read(ml.Data.LoadFashionMnist(FashionMnistSplit.Test, dataDir));
-        int testPerSide = quick ? 1_000 : int.MaxValue;
         var trainView = Known(ml, train, classes, trainImages);
         var knownTest = Known(ml, test, classes, testPerSide);
         var unknownIndices = Enumerable.Range(0, test.Labels.Length).Where(i => classes.Unknown.Contains(test.Labels[i])).Take(testPerSide).ToArray();
@@ -99,13 +105,17 @@ public sealed class EnsembleCommand : ISampleCommand
 
         var variants = new List<(string Name, DynamicMaskEnsembleTrainer.Options Options)>
         {
-            ("dynamic_mask", Options(members, epochs, attackSteps, seed, threads, EnsembleGating.Learned, 1)),
-            ("deep_ensemble", Options(members, epochs, attackSteps, seed, threads, EnsembleGating.Off, 0)),
+            ("dynamic_mask", Options(members, epochs, attackSteps, gateBias, seed, threads, EnsembleGating.Learned, 1)),
+            ("deep_ensemble", Options(members, epochs, attackSteps, gateBias, seed, threads, EnsembleGating.Off, 0)),
         };
+        // Abe et al. (2022): one network with about the ensemble's parameters and compute (width × √K, so ~K× the
+        // parameters and multiply-adds of a member), the same epochs; as a one-member ensemble it is a plain ResNet.
+        int wideWidth = (int)Math.Round(16 * Math.Sqrt(members));
+        variants.Add(("wide_single", Options(1, epochs, attackSteps, gateBias, seed, threads, EnsembleGating.Off, 0, wideWidth)));
         if (ablations)
         {
-            variants.Add(("gate_off", Options(members, epochs, attackSteps, seed, threads, EnsembleGating.Off, 1)));
-            variants.Add(("no_distillation", Options(members, epochs, attackSteps, seed, threads, EnsembleGating.Learned, 0)));
+            variants.Add(("gate_off", Options(members, epochs, attackSteps, gateBias, seed, threads, EnsembleGating.Off, 1)));
+            variants.Add(("no_distillation", Options(members, epochs, attackSteps, gateBias, seed, threads, EnsembleGating.Learned, 0)));
         }
 
         var results = new Dictionary<string, JsonObject>();
@@ -120,10 +130,21 @@ public sealed class EnsembleCommand : ISampleCommand
             results[name] = Evaluate(ml, model, knownTest, unknownTest, seconds);
             results[name]["corruption_accuracy"] = CorruptionAccuracy(ml, model, knownTest);
             results[name]["diversity"] = Diversity(model, knownTest);
+            results[name]["parameters"] = model.Network.Members.Sum(m => m.parameters().Sum(p => p.numel()));
             Console.WriteLine($"{name}: accuracy {results[name]["closed_set_accuracy"]}, MSP AUROC {results[name]["open_set_auroc"]}, FPR95 {results[name]["fpr95"]}");
         }
 
         var single = SingleModel(models["deep_ensemble"], knownTest, unknownTest);
+        var wide = results["wide_single"];
+        var wideSingle = new JsonObject
+        {
+            ["base_width"] = wideWidth, ["parameters"] = wide["parameters"]!.DeepClone(),
+            ["closed_set_accuracy"] = wide["closed_set_accuracy"]!.DeepClone(),
+            ["open_set_auroc"] = wide["open_set_auroc"]!.DeepClone(), ["fpr95"] = wide["fpr95"]!.DeepClone(),
+            ["energy_auroc"] = wide["scores"]!["Energy"]!["auroc"]!.DeepClone(), ["energy_fpr95"] = wide["scores"]!["Energy"]!["fpr95"]!.DeepClone(),
+            ["corruption_accuracy"] = wide["corruption_accuracy"]!.DeepClone(),
+            ["training_seconds"] = wide["training_seconds"]!.DeepClone(),
+        };
         var cost = Stopwatches.Interleaved(
         [
             ("dynamic_mask", () => Consume(models["dynamic_mask"].Transform(knownTest), "Score")),
@@ -153,13 +174,14 @@ public sealed class EnsembleCommand : ISampleCommand
             ["dynamic_mask"] = results["dynamic_mask"],
             ["baseline_deep_ensemble"] = results["deep_ensemble"],
             ["baseline_single_msp"] = single,
+            ["baseline_wide_single"] = wideSingle,
             ["inference_cost_ratio"] = Math.Round(ratio, 3),
             ["inference_seconds"] = new JsonObject { ["dynamic_mask"] = Math.Round(cost["dynamic_mask"], 4), ["deep_ensemble"] = Math.Round(cost["deep_ensemble"], 4) },
             ["options"] = new JsonObject
             {
                 ["architecture"] = JsonNode.Parse(variants[0].Options.Member.Architecture.ToJson()), ["batch_size"] = variants[0].Options.Member.BatchSize,
                 ["learning_rate"] = variants[0].Options.Member.LearningRate, ["epsilon"] = variants[0].Options.Epsilon, ["attack_steps"] = attackSteps,
-                ["distillation_weight"] = variants[0].Options.DistillationWeight, ["important_channel_share"] = variants[0].Options.ImportantChannelShare,
+                ["gate_initial_bias"] = gateBias, ["distillation_weight"] = variants[0].Options.DistillationWeight, ["important_channel_share"] = variants[0].Options.ImportantChannelShare,
                 ["threads"] = threads,
             },
             ["machine"] = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}",
@@ -173,16 +195,16 @@ public sealed class EnsembleCommand : ISampleCommand
         return 0;
     }
 
-    private static DynamicMaskEnsembleTrainer.Options Options(int members, int epochs, int attackSteps, int seed, int threads,
-        EnsembleGating gating, double distillationWeight) => new()
+    private static DynamicMaskEnsembleTrainer.Options Options(int members, int epochs, int attackSteps, double gateBias, int seed, int threads,
+        EnsembleGating gating, double distillationWeight, int baseWidth = 16) => new()
     {
         Member = new ResNetTrainer.Options
         {
-            Architecture = new ResNetArchitecture { Layers = [1, 1, 1], BaseWidth = 16, SmallImageStem = true },
+            Architecture = new ResNetArchitecture { Layers = [1, 1, 1], BaseWidth = baseWidth, SmallImageStem = true },
             Epochs = epochs, BatchSize = 64, LearningRate = 0.05, RandomCropPadding = 2, HorizontalFlip = true,
         },
         MemberCount = members, AttackSteps = attackSteps, Gating = gating, DistillationWeight = distillationWeight,
-        Seed = seed, NumberOfThreads = threads,
+        GateInitialBias = gateBias, Seed = seed, NumberOfThreads = threads,
     };
 
     /// <summary>Split 0: the first six classes known; split s &gt; 0: a permutation drawn with seed s.</summary>
@@ -292,8 +314,9 @@ public sealed class EnsembleCommand : ISampleCommand
 
     /// <summary>
     /// Closed-set accuracy on the known test images under corruptions of the 0–1 pixels: Gaussian noise (σ 0.1,
-    /// clipped), Gaussian blur (σ 1 px) and grey paint over the central 12×12 pixels (value 0.5). Noise is drawn with
-    /// a fixed seed, the same for every model.
+    /// clipped), Gaussian blur (σ 1 px), grey paint over the central 12×12 pixels (value 0.5), and the same 12×12
+    /// occlusion removed by layer masking (<see cref="LayerMaskedAccuracy"/>). Noise is drawn with a fixed seed, the
+    /// same for every model.
     /// </summary>
     private static JsonObject CorruptionAccuracy(MLContext ml, DynamicMaskEnsembleTransformer model, IDataView known)
     {
@@ -307,7 +330,67 @@ public sealed class EnsembleCommand : ISampleCommand
             var view = View(ml, images.Pixels.Select((p, i) => corrupt(p, i)), images.Labels);
             result[name] = Math.Round(ml.MulticlassClassification.Evaluate(model.Transform(view)).MicroAccuracy, 4);
         }
+        var (accuracy, identity) = LayerMaskedAccuracy(model, images, Occlusion(8, 20));
+        result["layer_mask_12x12"] = Math.Round(accuracy, 4);
+        // Self-check of the composition below: with nothing removed it must give the ensemble's own probabilities.
+        result["layer_mask_keep_all_max_deviation"] = LayerMaskedAccuracy(model, images, Occlusion(0, 0)).MaxDeviation;
         return result;
+    }
+
+    /// <summary>A 28×28 keep-mask with rows and columns [from, to) removed (from = to: nothing removed).</summary>
+    private static float[] Occlusion(int from, int to)
+    {
+        var keep = Enumerable.Repeat(1f, 28 * 28).ToArray();
+        for (int y = from; y < to; y++)
+            for (int x = from; x < to; x++)
+                keep[y * 28 + x] = 0;
+        return keep;
+    }
+
+    /// <summary>
+    /// The ensemble's accuracy when the removed pixels of <paramref name="keep"/> are taken out by layer masking (the
+    /// LayerMasking engine: the mask is propagated through every member's layers, so removed pixels are never seen).
+    /// Each member's pooled features come from its layer-masked network; the ensemble is then composed exactly as
+    /// <c>EnsembleNetwork</c> does: member i's gate from the earlier members' channel contributions (computed on their
+    /// layer-masked features), the gate times the features, the head, the weighted mean of probabilities. Also returns
+    /// the largest deviation of those probabilities from the ensemble's own forward pass on the same (unmasked) pixels,
+    /// which is the composition's error when nothing is removed.
+    /// </summary>
+    private static (double Accuracy, double MaxDeviation) LayerMaskedAccuracy(DynamicMaskEnsembleTransformer model, Images images, float[] keep)
+    {
+        var network = model.Network;
+        var masked = network.Members.Select(m => new MaskedClassifier(m, MaskingMethod.LayerMasking, model.Normalization)).ToArray();
+        int correct = 0;
+        double deviation = 0;
+        using (no_grad())
+        {
+            for (int start = 0; start < images.Pixels.Length; start += 256)
+            {
+                using var scope = NewDisposeScope();
+                var chunk = images.Pixels.Skip(start).Take(256).ToArray();
+                var pixels = tensor(chunk.SelectMany(p => p).ToArray(), [chunk.Length, 1, 28, 28]);
+                var keepMask = tensor(keep, [1, 28, 28]).expand(chunk.Length, 28, 28).contiguous();
+                var contributions = new List<Tensor>();
+                var mean = zeros(chunk.Length, model.ClassNames.Count);
+                for (int i = 0; i < network.Members.Count; i++)
+                {
+                    var member = network.Members[i];
+                    var features = masked[i].Forward(pixels, keepMask).Features!;
+                    var gate = i > 0 && network.Gates[i] is { } g ? g.forward(cat(contributions, 1)) : ones_like(features);
+                    var gated = features.mul(gate);
+                    var logits = member.Head.forward(gated);
+                    contributions.Add(ChannelImportance.Contributions(gated, member.Head.weight, logits.argmax(1)));
+                    mean = mean.add(logits.softmax(1).mul(model.MemberWeights[i]));
+                }
+                var labels = tensor(images.Labels.Skip(start).Take(chunk.Length).Select(l => (long)l).ToArray());
+                correct += (int)mean.argmax(1).eq(labels).sum().item<long>();
+                var own = OpenSetScores.Compute(network.Forward(model.Normalization.Apply(pixels)), model.MemberWeights).Probabilities;
+                deviation = Math.Max(deviation, mean.sub(own).abs().max().item<float>());
+            }
+        }
+        foreach (var m in masked)
+            m.Dispose();
+        return (correct / (double)images.Pixels.Length, deviation);
     }
 
     private static float[] Noise(float[] pixels, int index)
@@ -378,12 +461,40 @@ public sealed class EnsembleCommand : ISampleCommand
         for (int a = 0; a < members; a++)
             for (int b = a + 1; b < members; b++)
                 pairs.Add(predictions[a].Zip(predictions[b]).Count(p => p.First != p.Second) / (double)images.Labels.Length);
+        double rank = SaliencyRankCorrelation(model, images);
         return new JsonObject
         {
             ["pairwise_disagreement"] = pairs.Count == 0 ? 0 : Math.Round(pairs.Average(), 4),
+            ["saliency_rank_correlation"] = double.IsNaN(rank) ? null : Math.Round(rank, 4),
             ["member_accuracy"] = new JsonArray(predictions.Select(p => (JsonNode)Math.Round(
                 p.Zip(images.Labels).Count(q => q.First == q.Second) / (double)images.Labels.Length, 4)).ToArray()),
         };
+    }
+
+    /// <summary>
+    /// Spearman's rank correlation between members' attribution maps: Saliency (|∂ logit of the true class / ∂ pixel|,
+    /// the attribution catalog's method) of each member network on its own (ungated), on the first 200 known test
+    /// images; per image and member pair, then averaged. NaN for one member. Lower = members look at different pixels.
+    /// </summary>
+    private static double SaliencyRankCorrelation(DynamicMaskEnsembleTransformer model, Images images)
+    {
+        int count = Math.Min(200, images.Pixels.Length), members = model.Members.Count;
+        if (members < 2)
+            return double.NaN;
+        using var scope = NewDisposeScope();
+        var pixels = tensor(images.Pixels.Take(count).SelectMany(p => p).ToArray(), [count, 1, 28, 28]);
+        var batch = new AttributionBatch(pixels, images.Labels.Take(count).Select(l => (long)l).ToArray(), Enumerable.Range(0, count).Select(i => (long)i).ToArray());
+        var maps = model.Members.Select(m => new Saliency(m).Attribute(batch).Attributions.reshape(count, -1).data<float>().ToArray()).ToArray();
+        var rhos = new List<double>();
+        int size = maps[0].Length / count;
+        for (int a = 0; a < members; a++)
+            for (int b = a + 1; b < members; b++)
+                for (int i = 0; i < count; i++)
+                {
+                    double rho = RankCorrelation.Spearman(maps[a].AsSpan(i * size, size), maps[b].AsSpan(i * size, size));
+                    if (!double.IsNaN(rho)) rhos.Add(rho);
+                }
+        return rhos.Count == 0 ? double.NaN : rhos.Average();
     }
 
     private static double[] Floats(IDataView data, string column)

@@ -32,30 +32,58 @@ public sealed class EnsembleEngineTests
         FloatAssert.AreClose(expected, contributions.sum(1), 1e-5, "GAP + linear: the channels' contributions add up to logit − bias");
     }
 
+    /// <summary>A fresh three-member network whose gates (members 1 and 2) start at sigmoid(<paramref name="bias"/>).</summary>
+    private static EnsembleNetwork FreshNetwork(double bias)
+    {
+        var network = new EnsembleNetwork();
+        network.Add(new ResNet(Tiny, seed: 1), null);
+        network.Add(new ResNet(Tiny, seed: 2), new ChannelGate(8, 16, 8, initialBias: bias, seed: 3));
+        network.Add(new ResNet(Tiny, seed: 4), new ChannelGate(16, 16, 8, initialBias: bias, seed: 5));
+        network.Freeze(CPU);
+        return network;
+    }
+
+    /// <summary>The mean of the members' probabilities when member i's last feature map is multiplied by <paramref name="scale"/>[i].</summary>
+    private static Tensor MeanOfScaledMembers(EnsembleNetwork network, Tensor x, float[] scale) =>
+        stack(network.Members.Select((m, i) => m.Head.forward(m.Pool(m.FeatureMap(x).mul(scale[i]))).softmax(1)), 0).mean([0]);
+
     [TestMethod]
-    public void FreshGatesAreOpenAndTheEnsembleThenEqualsTheUnmaskedMean()
+    public void FreshGatesAreSigmoidOfTheBiasAndTheEnsembleIsTheMeanOfMembersWithScaledLastMaps()
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var network = new EnsembleNetwork();
-        network.Add(new ResNet(Tiny, seed: 1), null);
-        network.Add(new ResNet(Tiny, seed: 2), new ChannelGate(8, 16, 8, initialBias: 6, seed: 3));
-        network.Add(new ResNet(Tiny, seed: 4), new ChannelGate(16, 16, 8, initialBias: 6, seed: 5));
-        network.Freeze(CPU);
+        // The default bias (2): the gate starts at 0.88, open enough to pass most of each feature and far enough from
+        // saturation (slope 0.105) for the gating network to learn.
+        double bias = new Microsoft.ML.Masking.Ensemble.DynamicMaskEnsembleTrainer.Options().GateInitialBias;
+        using var network = FreshNetwork(bias);
         var x = Images(16, 2);
 
         var forward = network.Forward(x);
         var scores = OpenSetScores.Compute(forward, [1 / 3f, 1 / 3f, 1 / 3f]);
 
-        float open = 1 / (1 + MathF.Exp(-6));
+        float open = (float)(1 / (1 + Math.Exp(-bias)));
         Assert.IsTrue(forward[0].Gate.eq(1).all().item<bool>(), "member 0 is never gated");
         FloatAssert.AreClose(full_like(forward[1].Gate, open), forward[1].Gate, 1e-6, "a fresh gate is sigmoid(bias) for every input");
         FloatAssert.AreClose(full_like(forward[2].Gate, open), forward[2].Gate, 1e-6, "a fresh gate is sigmoid(bias) for every input");
-        var unmasked = stack(network.Members.Select(m => m.forward(x).softmax(1)), 0).mean([0]);
-        // 1 − sigmoid(6) ≈ 0.25 % of each gated feature is held back: the ensemble equals the unmasked mean to that order.
-        FloatAssert.AreClose(unmasked, scores.Probabilities, 5e-3, "open gates: the ensemble is the plain mean of the members");
-        FloatAssert.AreClose(full_like(scores.GateClosure, 1 - open), scores.GateClosure, 1e-4, "closure is 1 − the open gate");
-        network.Dispose();
+        var scaled = MeanOfScaledMembers(network, x, [1, open, open]);
+        FloatAssert.AreClose(scaled, scores.Probabilities, 1e-5,
+            "fresh gates: the ensemble is the mean of member 0 and members 1, 2 with their last maps times sigmoid(bias)");
+        var unmasked = MeanOfScaledMembers(network, x, [1, 1, 1]);
+        Assert.IsTrue(unmasked.sub(scaled).abs().max().item<float>() > 1e-3, "at this bias the scaling is visible, so the check above is not the unmasked mean");
+        FloatAssert.AreClose(full_like(scores.GateClosure, 1 - open), scores.GateClosure, 1e-5, "closure is 1 − the fresh gate");
+    }
+
+    [TestMethod]
+    public void WithALargeInitialBiasFreshGatesAreOpenAndTheEnsembleIsTheUnmaskedMean()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var network = FreshNetwork(bias: 12);  // 1 − sigmoid(12) = 6e-6 of each gated feature is held back
+        var x = Images(16, 2);
+
+        var scores = OpenSetScores.Compute(network.Forward(x), [1 / 3f, 1 / 3f, 1 / 3f]);
+
+        FloatAssert.AreClose(MeanOfScaledMembers(network, x, [1, 1, 1]), scores.Probabilities, 1e-4, "open gates: the ensemble is the plain mean of the members");
     }
 
     [TestMethod]
