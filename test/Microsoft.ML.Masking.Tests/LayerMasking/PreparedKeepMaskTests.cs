@@ -74,6 +74,10 @@ public sealed class PreparedKeepMaskTests
         using var noGrad = no_grad();
         var wrongBatch = Assert.ThrowsExactly<ArgumentException>(() => network.ForwardPrepared(Images(3, 3, 16, seed: 1), prepared));
         StringAssert.Contains(wrongBatch.Message, "[2, 1, 16, 16]");
+        network.ForwardPrepared(images, prepared);
+        using var another = LayerMaskedNetwork.Create(Build("resnet-basic-small-stem"));
+        var wrongNetwork = Assert.ThrowsExactly<InvalidOperationException>(() => another.ForwardPrepared(images, prepared));
+        StringAssert.Contains(wrongNetwork.Message, "another network");
         Assert.ThrowsExactly<ArgumentException>(() => LayerMaskedNetwork.Prepare(keep * 0.5, ScalarType.Float32, CPU), "values other than 0 and 1");
     }
 }

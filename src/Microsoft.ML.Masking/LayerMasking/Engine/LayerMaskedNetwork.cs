@@ -108,6 +108,7 @@ public sealed class LayerMaskedNetwork : IDisposable
     /// </summary>
     /// <exception cref="InvalidOperationException">Gradients are enabled.</exception>
     /// <exception cref="ArgumentException">The batch sizes or image sizes differ.</exception>
+    /// <exception cref="InvalidOperationException">The masks already served another network.</exception>
     internal MaskedForwardResult ForwardPrepared(Tensor images, PreparedKeepMask prepared)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -118,6 +119,7 @@ public sealed class LayerMaskedNetwork : IDisposable
         if (images.dim() != 4 || images.shape[0] != shape[0] || images.shape[2] != shape[2] || images.shape[3] != shape[3])
             throw new ArgumentException(
                 $"The prepared masks are [{string.Join(", ", shape)}]; the images [{string.Join(", ", images.shape)}] do not match them.", nameof(images));
+        prepared.BindTo(this);
         using var scope = NewDisposeScope();
         return Fast(images, prepared.Root, prepared.Algebra);
     }

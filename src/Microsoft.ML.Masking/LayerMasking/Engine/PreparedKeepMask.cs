@@ -9,8 +9,8 @@ namespace Microsoft.ML.Masking.LayerMasking.Engine;
 /// for every image) then derives them once instead of once per pass.
 /// </summary>
 /// <remarks>
-/// <para>Made by <see cref="LayerMaskedNetwork.Prepare"/> for one network; use it only with that network and with
-/// image batches of the same size, inside <c>no_grad</c> (the inference path). The derived tensors are made lazily by
+/// <para>Made by <see cref="LayerMaskedNetwork.Prepare"/>; the first pass ties it to its network and any other network
+/// is refused. Use it only with image batches of the same size, inside <c>no_grad</c> (the inference path). The derived tensors are made lazily by
 /// the first pass and owned here: dispose it when done.</para>
 /// <para>Not thread-safe: one pass at a time.</para>
 /// </remarks>
@@ -52,6 +52,21 @@ internal sealed class PreparedKeepMask : IDisposable
         using var scope = NewDisposeScope();
         using var same = _mask.eq(keep.reshape(shape).to(_mask.dtype, _mask.device)).all();
         return same.item<bool>();
+    }
+
+    private object? _network;
+
+    /// <summary>
+    /// Ties these masks to the network of their first pass and refuses any other: the memoised pooled masks and padding
+    /// coefficients follow that network's layers, so another network would silently read the wrong ones.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The masks already served another network.</exception>
+    internal void BindTo(object network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        _network ??= network;
+        if (!ReferenceEquals(_network, network))
+            throw new InvalidOperationException("These prepared keep-masks were made for another network; prepare them again for this one.");
     }
 
     /// <summary>Frees the mask and every derived tensor.</summary>
