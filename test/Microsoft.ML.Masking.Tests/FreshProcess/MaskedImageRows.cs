@@ -38,17 +38,17 @@ internal static class MaskedImageRows
         return Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, size).Select(_ => reader.ReadSingle()).ToArray()).ToArray();
     }
 
-    /// <summary>Writes <paramref name="count"/> opaque 50×40 PNGs of random colours (img00.png, …) into a new folder <paramref name="folder"/>.</summary>
-    public static string WriteRandomImages(string folder, int count, int seed)
+    /// <summary>Writes <paramref name="count"/> opaque <paramref name="width"/>×<paramref name="height"/> PNGs of random colours (img00.png, …) into a new folder <paramref name="folder"/>.</summary>
+    public static string WriteRandomImages(string folder, int count, int seed, int width = 50, int height = 40)
     {
         Directory.CreateDirectory(folder);
         var random = new Random(seed);
         for (int i = 0; i < count; i++)
         {
-            var bgra = new byte[50 * 40 * 4];
+            var bgra = new byte[width * height * 4];
             random.NextBytes(bgra);
             for (int p = 3; p < bgra.Length; p += 4) bgra[p] = 255;
-            using var image = MLImage.CreateFromPixels(50, 40, MLPixelFormat.Bgra32, bgra);
+            using var image = MLImage.CreateFromPixels(width, height, MLPixelFormat.Bgra32, bgra);
             image.Save(Path.Combine(folder, $"img{i:D2}.png"));
         }
         return folder;

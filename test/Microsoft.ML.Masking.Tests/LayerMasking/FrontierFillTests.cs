@@ -56,7 +56,8 @@ public sealed class FrontierFillTests
         var filled = Filled(x, keep, 2);
         Assert.AreEqual(x[0, 1, 0, 0].item<float>(), filled[0, 1, 0, 0].item<float>(), "the kept value, bit for bit");
         // Distance 1: the mean of the kept pixel alone (up to ε); distance 2 averages the kept pixel and distance-1 fills.
-        Assert.AreEqual(x[0, 1, 0, 0].item<float>(), filled[0, 1, 1, 1].item<float>(), 1e-4);
+        FloatAssert.AreClose(x[0, 1, 0, 0].item<float>(), filled[0, 1, 1, 1].item<float>(), 1e-4,
+            "a distance-1 fill next to one kept pixel is that pixel's value (up to the padding's ε)");
         Assert.AreEqual(9.0, filled[0, 0].ne(0).sum().item<long>(), "kept + 8 fills at distance ≤ 2");
         Assert.AreEqual(0.0, filled[.., .., 3.., ..].abs().max().item<float>(), "rows at distance 3 and more");
     }

@@ -30,25 +30,11 @@ public sealed class LayerMaskingTransformTests
             return m.data<float>().ToArray();
         }).ToArray();
 
-    private static void WriteImages(string folder, int count)
-    {
-        Directory.CreateDirectory(folder);
-        var random = new Random(3);
-        for (int i = 0; i < count; i++)
-        {
-            var pixels = new byte[40 * 36 * 4];
-            random.NextBytes(pixels);
-            for (int p = 3; p < pixels.Length; p += 4) pixels[p] = 255;
-            using var image = MLImage.CreateFromPixels(40, 36, MLPixelFormat.Bgra32, pixels);
-            image.Save(Path.Combine(folder, $"img{i:D2}.png"));
-        }
-    }
-
     private (MLContext Ml, IDataView Data, string Folder, string Images, float[][] Masks) Setup(int count = ImageCount)
     {
         var folder = TestFolders.Create(TestContext, "layer-mask");
         var images = Path.Combine(folder, "images");
-        WriteImages(images, count);
+        MaskedImageRows.WriteRandomImages(images, count, seed: 3, width: 40, height: 36);
         var masks = Masks(count, seed: 20);
         var ml = new MLContext(seed: 1);
         return (ml, MaskedImageRows.Load(ml, MaskedImageRows.ForFolder(images, masks), Side * Side), folder, images, masks);

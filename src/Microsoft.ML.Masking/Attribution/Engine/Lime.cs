@@ -40,14 +40,14 @@ public sealed class Lime : PerturbationMethod
 
     /// <summary>
     /// When true, every row with the same segment count gets the same sample matrix (drawn from the seed and the count,
-    /// <see cref="SharedRowId"/> in place of the row id). Rows cut by the same segmentation (patches) are then scored
+    /// a reserved negative row id in place of the row id). Rows cut by the same segmentation (patches) are then scored
     /// under the same masks, so layer masking derives its mask-only work once per mask set for all of them; the price
     /// is that the rows' sampling errors are no longer independent. When false (the default), each row draws its own.
     /// </summary>
     public bool ShareSamplesAcrossRows { get; }
 
     /// <summary>The row id a shared sample matrix is drawn for (row ids of data are non-negative).</summary>
-    public const long SharedRowId = -1;
+    internal const long SharedRowId = -1;
 
     /// <summary>Samples per image.</summary>
     public int Samples { get; }

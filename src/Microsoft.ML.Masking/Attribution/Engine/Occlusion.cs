@@ -53,6 +53,7 @@ public sealed class Occlusion : PerturbationMethod
         var windows = Windows(h, w);
         int n = windows.Count, rows = batch.Count;
         var clean = Clean(batch);
+        // Window k depends on the image size alone, so every row's k-th mask is the same (what sharedMasksPerRow promises).
         var scores = Score(batch, rows * n, p => p / n, (p, keep) =>
         {
             keep.Fill(1f);

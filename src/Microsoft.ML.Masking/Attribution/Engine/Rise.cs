@@ -81,6 +81,7 @@ public sealed class Rise : PerturbationMethod
         var (_, h, w) = batch.ImageSize;
         var masks = Masks(h, w);
         int n = masks.Length, rows = batch.Count;
+        // The masks come from the seed and the image size alone, so every row's k-th mask is the same (what sharedMasksPerRow promises).
         var scores = Score(batch, rows * n, p => p / n, (p, keep) => masks[p % n].CopyTo(keep), sharedMasksPerRow: n);
         var result = new double[rows * h * w];
         for (int p = 0; p < rows * n; p++)
