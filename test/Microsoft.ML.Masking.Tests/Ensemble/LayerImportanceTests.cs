@@ -142,6 +142,40 @@ public sealed class LayerImportanceTests
     }
 
     [TestMethod]
+    public void LayerGradientShapTakesNoForwardPassForZeroBaselineDraws()
+    {
+        using var scope = NewDisposeScope();
+        using var network = TwoMembers();
+        var pixels = Images(5, 44);
+        long[] targets = [0, 1, 2, 3, 0];
+        const int samples = 4;
+        var classifier = ImageClassifier.FromModule(network.Members[1], Normalization, Shape);
+        var layer = new CountingLayer(network.MemberLayer(1));
+        var method = new GradientShap(classifier, layer, [AttributionBaseline.Zero], samples, 0,
+            ScoreKind.Logit, internalBatchSize: 64, seed: 9, device: CPU);
+
+        var perChannel = method.Attribute(new AttributionBatch(pixels, targets, [0, 1, 2, 3, 4])).Attributions.sum([2, 3]);
+
+        Assert.AreEqual(5 * samples, layer.Rows, "only the draws' end points go to the layer; the zero map needs no pass");
+        FloatAssert.AreClose(Exact(network, 1, pixels, targets).Contributions, perChannel, 1e-5, "and the zero map is still the baseline");
+    }
+
+    private sealed class CountingLayer(IAttributedLayer inner) : IAttributedLayer
+    {
+        public long Rows { get; private set; }
+
+        public string LayerName => inner.LayerName;
+
+        public Tensor ToLayer(Tensor normalized)
+        {
+            Rows += normalized.shape[0];
+            return inner.ToLayer(normalized);
+        }
+
+        public Tensor FromLayer(Tensor activation) => inner.FromLayer(activation);
+    }
+
+    [TestMethod]
     public void TheEnginesLayerByModulePathSplitsTheNetworkThere()
     {
         using var scope = NewDisposeScope();

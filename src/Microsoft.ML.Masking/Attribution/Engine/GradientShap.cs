@@ -98,9 +98,17 @@ public sealed class GradientShap : GradientMethod
         var end = cat(ends, 0);
         if (Torch.Layer is not null)
         {
-            // The draws' activations; a Zero baseline is the zero activation, not a black image's.
+            // The draws' activations; a Zero baseline is the zero activation, not a black image's, so only the other
+            // draws' baselines take the forward pass to the layer.
             end = ToPoints(end);
-            baseline = ToPoints(baseline).mul(tensor(fromZero, device: Torch.Device).OneMinus().view(-1, 1, 1, 1));
+            var imageDraws = Enumerable.Range(0, rows * s).Where(p => fromZero[p] == 0).Select(p => (long)p).ToArray();
+            var layerBaseline = zeros_like(end);
+            if (imageDraws.Length > 0)
+            {
+                var index = tensor(imageDraws, device: Torch.Device);
+                layerBaseline.index_copy_(0, index, ToPoints(baseline.index_select(0, index)));
+            }
+            baseline = layerBaseline;
         }
         var difference = end.sub(baseline);
         var alpha = tensor(alphas, device: Torch.Device).view(-1, 1, 1, 1);
