@@ -70,6 +70,7 @@ public sealed class AttributionEstimator : IEstimator<AttributionTransformer>
         // A detached copy: later changes to the caller's options object do not reach the fitted transformer. The
         // removal in effect is written out, since the saved options no longer know whether a Scorer was given.
         var copy = AttributionMethods.Clone(o);
+        copy.TargetClassifier = o.TargetClassifier;
         if (copy is PerturbationAttributionOptions perturbation)
             perturbation.Removal = ((PerturbationAttributionOptions)o).RemovalInEffect;
         var settings = new AttributionTransformer.Settings(

@@ -48,6 +48,13 @@ public abstract class AttributionOptions
     [JsonIgnore]
     public ImageClassifier? Classifier { get; set; }
 
+    /// <summary>
+    /// The network whose prediction a predicted-class target follows, when it is not <see cref="Classifier"/>: the
+    /// randomisation check explains the trained network's predicted class on each randomised copy, so that only the
+    /// parameters change between the two maps, not the class explained. Not saved; null means <see cref="Classifier"/>.
+    /// </summary>
+    internal ImageClassifier? TargetClassifier { get; set; }
+
     /// <summary>The method's name in errors and reports.</summary>
     internal abstract string MethodName { get; }
 

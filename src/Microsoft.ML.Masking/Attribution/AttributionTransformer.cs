@@ -38,6 +38,7 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
     private readonly AttributionOptions _options;
     private readonly ITransformer? _scorerModel;
     private readonly TorchClassifier? _torch;
+    private readonly TorchClassifier? _targetTorch;
     private readonly IPerturbationScorer? _scorer;
     private readonly IAttributionMethod _method;
     private readonly Segmenter? _segmenter;
@@ -69,6 +70,13 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
             network.to(_device);
             network.eval();
             _torch = new TorchClassifier(classifier, _device, layerMasking: KeepColumn(options) is not null);
+        }
+        _targetTorch = _torch;
+        if (options.TargetClassifier is { } target)
+        {
+            target.Network.to(_device);
+            target.Network.eval();
+            _targetTorch = new TorchClassifier(target, _device, layerMasking: KeepColumn(options) is not null);
         }
         _scorerModel = scorer;
         if (options is PerturbationAttributionOptions p)
@@ -240,13 +248,13 @@ public sealed class AttributionTransformer : BatchedTorchTransformer, IDisposabl
             return labels;
         }
         Tensor scores;
-        if (_torch is not null)
+        if (_targetTorch is not null)
         {
             scores = zeros(rows, _settings.ClassCount);
             for (int first = 0; first < rows; first += _options.InternalBatchSize)
             {
                 int length = Math.Min(_options.InternalBatchSize, rows - first);
-                scores.narrow(0, first, length).copy_(_torch.Scores(pixels.narrow(0, first, length).to(_device), ScoreKind.Logit,
+                scores.narrow(0, first, length).copy_(_targetTorch.Scores(pixels.narrow(0, first, length).to(_device), ScoreKind.Logit,
                     keep?.narrow(0, first, length).to(_device)).cpu());
             }
         }

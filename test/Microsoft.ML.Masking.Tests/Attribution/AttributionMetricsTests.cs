@@ -1,6 +1,7 @@
 using Microsoft.ML.Masking.Attribution;
 using Microsoft.ML.Masking.Attribution.Engine;
 using Microsoft.ML.Masking.Attribution.Metrics;
+using Microsoft.ML.Masking.Core;
 using Microsoft.ML.Masking.Data;
 using Microsoft.ML.Masking.LayerMasking;
 using static Microsoft.ML.Masking.Tests.Attribution.AttributionTestData;
@@ -128,5 +129,56 @@ public sealed class AttributionMetricsTests
         CollectionAssert.AreEqual(new[] { "fc", "layer2", "layer1", "bn1", "conv1" }, result.Steps.Select(s => s.Layer).ToArray());
         Assert.IsTrue(result.Steps.All(s => s.RankCorrelation.Count == 3 && s.RankCorrelation.Mean < 0.999));
         Assert.IsLessThan(0.9, result.Steps[^1].RankCorrelation.Mean, "with every layer random the map has little to do with the trained one");
+    }
+
+    [TestMethod]
+    public void RandomisingABatchNormPutsItBackInItsFreshState()
+    {
+        var network = Cnn();
+        var norm = (TorchSharp.Modules.BatchNorm2d)network.named_children().First(c => c.name == "bn1").module;
+        Assert.IsGreaterThan(0.0, norm.running_mean!.abs().max().item<float>(), "the fixture's BatchNorm has trained-looking statistics");
+        AttributionEvaluationCatalog.Reinitialize(norm, new Generator(1));
+        Assert.AreEqual(1f, norm.weight!.min().item<float>());
+        Assert.AreEqual(1f, norm.weight!.max().item<float>());
+        Assert.AreEqual(0f, norm.bias!.abs().max().item<float>());
+        Assert.AreEqual(0f, norm.running_mean!.abs().max().item<float>());
+        Assert.AreEqual(1f, norm.running_var!.min().item<float>());
+        Assert.AreEqual(1f, norm.running_var!.max().item<float>());
+    }
+
+    [TestMethod]
+    public void RandomisationExplainsTheTrainedNetworksPredictedClassOnTheRandomisedCopy()
+    {
+        var ml = new MLContext(0);
+        const int rows = 8;
+        var data = CnnData(ml, rows);
+        ImageClassifier trained = CnnClassifier(Cnn(5)), randomised = CnnClassifier(Cnn(6));
+        var pixels = ImageTensor(data, 3, CnnSide);
+        long[] Predictions(ImageClassifier c)
+        {
+            using var _ = no_grad();
+            return new TorchClassifier(c).Scores(pixels, ScoreKind.Logit).argmax(1).data<long>().ToArray();
+        }
+        var trainedClass = Predictions(trained);
+        var ownClass = Predictions(randomised);
+        var differing = Enumerable.Range(0, rows).Where(i => trainedClass[i] != ownClass[i]).ToArray();
+        Assert.IsNotEmpty(differing, "the fixture needs rows where the two networks predict different classes");
+
+        float[][] Saliency(SaliencyOptions o) => Vectors(ml.Transforms.Attribution().Saliency(o).Fit(data).Transform(data), "Attribution");
+        var followed = Saliency(new SaliencyOptions { Classifier = randomised, TargetClassifier = trained });
+        var own = Saliency(new SaliencyOptions { Classifier = randomised });
+        for (int i = 0; i < rows; i++)
+        {
+            var row = ml.Data.TakeRows(i == 0 ? data : ml.Data.SkipRows(data, i), 1);
+            var fixedClass = Vectors(ml.Transforms.Attribution().Saliency(new SaliencyOptions { Classifier = randomised, Target = AttributionTarget.FixedClass((int)trainedClass[i]) })
+                .Fit(row).Transform(row), "Attribution")[0];
+            // One row against a batch of eight: another float path, so compared relative to the map's scale.
+            double scale = fixedClass.Max(Math.Abs);
+            for (int j = 0; j < fixedClass.Length; j++)
+                Assert.AreEqual(fixedClass[j], followed[i][j], 1e-5 * scale, $"row {i}: the map is of the trained network's class {trainedClass[i]}");
+        }
+        foreach (int i in differing)
+            Assert.IsTrue(own[i].Zip(followed[i]).Any(p => Math.Abs(p.First - p.Second) > 1e-3 * own[i].Max(Math.Abs)),
+                $"row {i}: explaining the copy's own class {ownClass[i]} gives another map");
     }
 }

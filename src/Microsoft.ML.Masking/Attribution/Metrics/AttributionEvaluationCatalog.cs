@@ -60,7 +60,9 @@ public sealed class AttributionEvaluationCatalog
     /// <summary>
     /// Cascading model-parameter randomisation of an attribution method on a TorchSharp network: re-initialises the
     /// network's top-level layers one by one from the output down (a copy; the trained network is untouched), re-runs
-    /// the method and reports Spearman's ρ between each row's |attribution| before and after.
+    /// the method and reports Spearman's ρ between each row's |attribution| before and after. A predicted-class target
+    /// stays the trained network's prediction on every copy (Adebayo et al. explain the same class before and after), so
+    /// a change of the explained class is not counted as the method's sensitivity to the parameters.
     /// </summary>
     /// <param name="data">Rows with the method's image column.</param>
     /// <param name="method">The method's options, with its <c>Classifier</c> or <c>Model</c>.</param>
@@ -84,7 +86,8 @@ public sealed class AttributionEvaluationCatalog
         {
             _env.CheckAlive();
             Reinitialize(copy.named_children().First(c => c.name == layer).module, generator);
-            var randomized = Attributions(data, method, ImageClassifier.FromModule(copy, classifier.Normalization, classifier.ImageShape, classifier.ClassNames, classifier.Device));
+            var randomized = Attributions(data, method, ImageClassifier.FromModule(copy, classifier.Normalization, classifier.ImageShape, classifier.ClassNames, classifier.Device),
+                targetClassifier: classifier);
             var rho = new MetricAccumulator();
             for (int i = 0; i < original.Length; i++)
                 rho.Add(RankCorrelation.Spearman(original[i].Select(Math.Abs).ToArray(), randomized[i].Select(Math.Abs).ToArray()));
@@ -137,10 +140,11 @@ public sealed class AttributionEvaluationCatalog
         return new MaxSensitivityResult(method.MethodName, samples, radius, fixedSegments, MetricValue.From(sensitivity));
     }
 
-    private float[][] Attributions(IDataView data, AttributionOptions method, ImageClassifier classifier)
+    private float[][] Attributions(IDataView data, AttributionOptions method, ImageClassifier classifier, ImageClassifier? targetClassifier = null)
     {
         var options = AttributionMethods.Clone(method);
         options.Classifier = classifier;
+        options.TargetClassifier = targetClassifier;
         var transformer = new AttributionEstimator(_env, options).Fit(data);
         var output = transformer.Transform(data);
         int size = transformer.OutputChannels * transformer.ImageShape.Pixels;
@@ -151,8 +155,13 @@ public sealed class AttributionEvaluationCatalog
         return rows.ToArray();
     }
 
-    /// <summary>Kaiming-normal (fan-in) weights and zero biases for every convolution and linear layer of <paramref name="module"/>.</summary>
-    private static void Reinitialize(nn.Module module, Generator generator)
+    /// <summary>
+    /// Kaiming-normal (fan-in) weights and zero biases for every convolution and linear layer of <paramref name="module"/>,
+    /// and every BatchNorm back to its fresh state (weight 1, bias 0, running mean 0, running variance 1): a trained
+    /// BatchNorm keeps the trained scale and shift of the layer before it, and a top-level one (the stem's) would otherwise
+    /// be a step that randomises nothing.
+    /// </summary>
+    internal static void Reinitialize(nn.Module module, Generator generator)
     {
         using var _ = no_grad();
         foreach (var (_, m) in module.named_modules().Prepend(("", module)))
@@ -166,6 +175,12 @@ public sealed class AttributionEvaluationCatalog
                 case Linear l:
                     l.weight.normal_(0, Math.Sqrt(2.0 / l.weight.shape[1]), generator);
                     l.bias?.zero_();
+                    break;
+                case BatchNorm2d b:
+                    b.weight?.fill_(1);
+                    b.bias?.zero_();
+                    b.running_mean?.zero_();
+                    b.running_var?.fill_(1);
                     break;
             }
         }
