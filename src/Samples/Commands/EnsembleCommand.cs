@@ -44,7 +44,8 @@ public sealed class EnsembleCommand : ISampleCommand
     /// <inheritdoc/>
     public string Summary =>
         "dynamic-mask ensemble vs deep ensemble on an open-set Fashion-MNIST split; --dataset fashion-mnist --members K --out DIR [--quick] " +
-        "[--split S] [--seed N] [--epochs N] [--train-images N] [--attack-steps N] [--gate-bias B] [--test-images N] [--ablations] [--threads N] [--data DIR]";
+        "[--split S] [--seed N] [--epochs N] [--train-images N] [--attack-steps N] [--gate-bias B] [--gating Learned|FixedSpatial|LearnedSpatial] " +
+        "[--importance Exact|LayerIntegratedGradients|LayerGradientShap] [--test-images N] [--ablations] [--threads N] [--data DIR]";
 
     private sealed record Split(int[] Known, int[] Unknown);
 
@@ -73,6 +74,8 @@ public sealed class EnsembleCommand : ISampleCommand
         int attackSteps = args.Int("attack-steps", quick ? 5 : 10);
         bool ablations = args.Flag("ablations");
         double gateBias = args.Double("gate-bias", new DynamicMaskEnsembleTrainer.Options().GateInitialBias);
+        var gating = Parse<EnsembleGating>(args.String("gating", nameof(EnsembleGating.Learned)), "gating");
+        var importance = Parse<ChannelImportanceMethod>(args.String("importance", nameof(ChannelImportanceMethod.Exact)), "importance");
         int threads = args.Int("threads", Environment.ProcessorCount);
         string dataDir = args.String("data", FashionMnist.DefaultDirectory);
         int testPerSide = args.Int("test-images", quick ? 1_000 : int.MaxValue);
@@ -83,6 +86,8 @@ public sealed class EnsembleCommand : ISampleCommand
             throw new ArgumentException("--out DIR is required: ensemble.json and the gate pictures go there.");
         if (members < 1)
             throw new ArgumentException("--members must be at least 1.");
+        if (gating == EnsembleGating.Off)
+            throw new ArgumentException("--gating Off is the gate-off ablation (--ablations); the dynamic-mask ensemble needs Learned, FixedSpatial or LearnedSpatial.");
         Directory.CreateDirectory(outDir);
 
         var ml = new MLContext(seed);
@@ -105,7 +110,7 @@ public sealed class EnsembleCommand : ISampleCommand
 
         var variants = new List<(string Name, DynamicMaskEnsembleTrainer.Options Options)>
         {
-            ("dynamic_mask", Options(members, epochs, attackSteps, gateBias, seed, threads, EnsembleGating.Learned, 1)),
+            ("dynamic_mask", Options(members, epochs, attackSteps, gateBias, seed, threads, gating, 1, importance: importance)),
             ("deep_ensemble", Options(members, epochs, attackSteps, gateBias, seed, threads, EnsembleGating.Off, 0)),
         };
         // Abe et al. (2022): one network with about the ensemble's parameters and compute (width × √K, so ~K× the
@@ -115,7 +120,7 @@ public sealed class EnsembleCommand : ISampleCommand
         if (ablations)
         {
             variants.Add(("gate_off", Options(members, epochs, attackSteps, gateBias, seed, threads, EnsembleGating.Off, 1)));
-            variants.Add(("no_distillation", Options(members, epochs, attackSteps, gateBias, seed, threads, EnsembleGating.Learned, 0)));
+            variants.Add(("no_distillation", Options(members, epochs, attackSteps, gateBias, seed, threads, gating, 0, importance: importance)));
         }
 
         var results = new Dictionary<string, JsonObject>();
@@ -182,8 +187,9 @@ public sealed class EnsembleCommand : ISampleCommand
                 ["architecture"] = JsonNode.Parse(variants[0].Options.Member.Architecture.ToJson()), ["batch_size"] = variants[0].Options.Member.BatchSize,
                 ["learning_rate"] = variants[0].Options.Member.LearningRate, ["epsilon"] = variants[0].Options.Epsilon, ["attack_steps"] = attackSteps,
                 ["gate_initial_bias"] = gateBias, ["distillation_weight"] = variants[0].Options.DistillationWeight, ["important_channel_share"] = variants[0].Options.ImportantChannelShare,
-                ["threads"] = threads,
+                ["threads"] = threads, ["gating"] = gating.ToString(), ["importance_method"] = importance.ToString(),
             },
+            ["cpu"] = LayerMaskBenchCommand.CpuInfo(),
             ["machine"] = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}",
             ["date_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
         };
@@ -196,7 +202,7 @@ public sealed class EnsembleCommand : ISampleCommand
     }
 
     private static DynamicMaskEnsembleTrainer.Options Options(int members, int epochs, int attackSteps, double gateBias, int seed, int threads,
-        EnsembleGating gating, double distillationWeight, int baseWidth = 16) => new()
+        EnsembleGating gating, double distillationWeight, int baseWidth = 16, ChannelImportanceMethod importance = ChannelImportanceMethod.Exact) => new()
     {
         Member = new ResNetTrainer.Options
         {
@@ -204,8 +210,13 @@ public sealed class EnsembleCommand : ISampleCommand
             Epochs = epochs, BatchSize = 64, LearningRate = 0.05, RandomCropPadding = 2, HorizontalFlip = true,
         },
         MemberCount = members, AttackSteps = attackSteps, Gating = gating, DistillationWeight = distillationWeight,
-        GateInitialBias = gateBias, Seed = seed, NumberOfThreads = threads,
+        GateInitialBias = gateBias, Seed = seed, NumberOfThreads = threads, ImportanceMethod = importance,
     };
+
+    private static T Parse<T>(string value, string option) where T : struct, Enum =>
+        Enum.TryParse<T>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+            ? parsed
+            : throw new ArgumentException($"--{option} must be one of {string.Join(", ", Enum.GetNames<T>())}, not '{value}'.");
 
     /// <summary>Split 0: the first six classes known; split s &gt; 0: a permutation drawn with seed s.</summary>
     private static Split SplitOf(int split)
@@ -524,15 +535,21 @@ public sealed class EnsembleCommand : ISampleCommand
     /// gates.png: one row per Fashion-MNIST class (known classes first, then unknown, 200 test images each), one column
     /// per channel of members 1…K−1, coloured by the mean gate closure (1 − gate); gates.csv holds the numbers.
     /// </summary>
+    /// <summary>
+    /// Mean gate closure (1 − gate) of members 1, 2, … per test class: a strip of channels per member for channel gates,
+    /// an h×w tile per member for spatial gates (one row of tiles per class). gates.csv holds the same numbers.
+    /// </summary>
     private static void DrawGates(DynamicMaskEnsembleTransformer model, MLContext ml, Images test, Split split, string outDir, int members)
     {
-        int channels = model.Members[0].Network is ResNet r ? r.Architecture.FeatureChannels : 0;
+        var dims = model.GateDimensions;
+        bool spatial = dims.Count == 3;
+        int perMember = dims.Skip(1).Aggregate(1, (a, b) => a * b);
         var rows = new List<(string Class, float[] Closure)>();
         foreach (int c in split.Known.Concat(split.Unknown))
         {
             var indices = Enumerable.Range(0, test.Labels.Length).Where(i => test.Labels[i] == c).Take(200).ToArray();
             var gates = model.Transform(View(ml, indices.Select(i => test.Pixels[i]), indices.Select(_ => 0)));
-            var sum = new double[(members - 1) * channels];
+            var sum = new double[(members - 1) * perMember];
             int n = 0;
             using (var cursor = gates.GetRowCursor([gates.Schema["Gates"]]))
             {
@@ -541,16 +558,27 @@ public sealed class EnsembleCommand : ISampleCommand
                 while (cursor.MoveNext())
                 {
                     getter(ref v);
-                    var values = v.DenseValues().Skip(channels).ToArray();
+                    var values = v.DenseValues().Skip(perMember).ToArray();
                     for (int j = 0; j < sum.Length; j++) sum[j] += 1 - values[j];
                     n++;
                 }
             }
             rows.Add((FashionMnist.ClassNames[c] + (split.Known.Contains(c) ? " (known)" : " (unknown)"), sum.Select(s => (float)(s / n)).ToArray()));
         }
-        var map = rows.SelectMany(r => r.Closure).ToArray();
-        HeatMap.Render(map, rows.Count, (members - 1) * channels, HeatMapSign.Positive, clipPercentile: 100, scale: 8).Save(Path.Combine(outDir, "gates.png"));
-        var header = new[] { "class" }.Concat(Enumerable.Range(1, members - 1).SelectMany(m => Enumerable.Range(0, channels).Select(ch => $"m{m}c{ch}")));
+        int height = spatial ? dims[1] : 1, width = spatial ? dims[2] : perMember;
+        // Class r, member m, cell (y, x) goes to picture row r·h + y, column m·w + x; for channel gates h = 1.
+        var map = new float[rows.Count * height * (members - 1) * width];
+        for (int r = 0; r < rows.Count; r++)
+            for (int m = 0; m < members - 1; m++)
+                for (int y = 0; y < height; y++)
+                    for (int x = 0; x < width; x++)
+                        map[((r * height + y) * (members - 1) + m) * width + x] = rows[r].Closure[m * perMember + y * width + x];
+        HeatMap.Render(map, rows.Count * height, (members - 1) * width, HeatMapSign.Positive, clipPercentile: 100, scale: spatial ? 16 : 8)
+            .Save(Path.Combine(outDir, "gates.png"));
+        var cells = spatial
+            ? Enumerable.Range(0, height).SelectMany(y => Enumerable.Range(0, width).Select(x => $"y{y}x{x}")).ToArray()
+            : Enumerable.Range(0, perMember).Select(ch => $"c{ch}").ToArray();
+        var header = new[] { "class" }.Concat(Enumerable.Range(1, members - 1).SelectMany(m => cells.Select(cell => $"m{m}{cell}")));
         File.WriteAllLines(Path.Combine(outDir, "gates.csv"), new[] { string.Join(",", header) }
             .Concat(rows.Select(r => r.Class + "," + string.Join(",", r.Closure.Select(v => v.ToString("G5", CultureInfo.InvariantCulture))))));
     }
