@@ -134,6 +134,13 @@ public sealed class ExplainCommand : ISampleCommand
                 entry["max_sensitivity_fixed_segments"] = Number(fixedSensitivity.MaxSensitivity.Mean);
                 entry["max_sensitivity_fixed_segments_se"] = Number(fixedSensitivity.MaxSensitivity.StandardError);
             }
+            // Cascading randomisation (Adebayo et al.): the trained network's predicted class explained on copies with the
+            // layers re-initialised from the output down; a faithful method's map should lose its ranking (ρ → 0).
+            var randomization = evaluation.EvaluateRandomization(data, method.Options, seed);
+            entry["randomization"] = new JsonObject(randomization.Steps.Select(step => KeyValuePair.Create(step.Layer, (JsonNode?)new JsonObject
+            {
+                ["rank_correlation"] = Number(step.RankCorrelation.Mean), ["rank_correlation_se"] = Number(step.RankCorrelation.StandardError),
+            })));
             methodReport[method.Name] = entry;
             Console.WriteLine($"explain: {method.Name,-20} {n / seconds,8:F1} explanations/s; pointing game {result.PointingGame}; relevance mass {result.RelevanceMass}; " +
                 $"deletion AUC (layer masking) {result["LayerMasking"][AttributionCurveKind.DeletionMostRelevantFirst].AreaUnderCurve}; insertion AUC {result["LayerMasking"][AttributionCurveKind.InsertionMostRelevantFirst].AreaUnderCurve}");
@@ -198,9 +205,10 @@ public sealed class ExplainCommand : ISampleCommand
                 ["infidelity"] = FormattableString.Invariant($"{infidelitySamples} Gaussian perturbations, σ {InfidelityNoise} (pixel units), target logit, not normalised"),
                 ["max_sensitivity"] = FormattableString.Invariant($"{sensitivitySamples} uniform draws in ±{SensitivityRadius}, ‖ΔΦ‖/‖Φ‖; _fixed_segments keeps each row's segments and draws"),
                 ["removal_linearity"] = $"{linearitySamples} on/off patterns of the {segments} segments, held-out R² of a linear fit of the target logit (last quarter)",
+                ["randomization"] = "cascading, output layer first; Kaiming-normal convolutions and linear layers, BatchNorm reset; Spearman ρ of |attribution|, the trained network's predicted class",
                 ["consistency"] = "seed 004's C(E) = 1 / (|f(E) − f(X)|₁ · |S|) on the smallest insertion-curve prefix that keeps the prediction (gap floored at 1e-6)",
             },
-            ["cpu"] = Environment.ProcessorCount + " logical processors",
+            ["cpu"] = LayerMaskBenchCommand.CpuInfo(),
             ["command"] = string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
         };
         File.WriteAllText(Path.Combine(outDir, "explain.json"), report.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
@@ -370,6 +378,17 @@ public sealed class ExplainCommand : ISampleCommand
             html.AppendLine($"<tr><td class=l>{m.Name}</td><td>{Fmt(e["faithfulness_correlation"]!["LayerMasking"])}</td><td>{Fmt(e["faithfulness_correlation"]!["Grey"])}</td><td>{Fmt(e["faithfulness_correlation"]!["Road"])}</td>" +
                 $"<td>{Fmt(e["consistency"]!["LayerMasking"])}</td><td>{Fmt(e["consistency_kept_fraction"]!["LayerMasking"])}</td><td>{Fmt(e["consistency"]!["Grey"])}</td>" +
                 $"<td>{Fmt(e["infidelity"])}</td><td>{Fmt(e["max_sensitivity"])}</td><td>{Fmt(e["max_sensitivity_fixed_segments"])}</td></tr>");
+        }
+        html.AppendLine("</table>");
+        var layers = methods.Select(m => report["methods"]![m.Name]!["randomization"]!.AsObject().Select(p => p.Key)).First().ToArray();
+        html.AppendLine("<h2>Cascading randomisation</h2><p>Spearman's ρ between each image's |attribution| from the trained network and from a copy " +
+            "whose layers are re-initialised from the output down to the named one (the trained network's predicted class explained throughout). " +
+            "A method that depends on what the network learned falls towards 0; one that stays high is explaining the input, not the model.</p>");
+        html.AppendLine("<table><tr><th class=l>method</th>" + string.Concat(layers.Select(l => $"<th>… {WebUtility.HtmlEncode(l)}</th>")) + "</tr>");
+        foreach (var m in methods)
+        {
+            var steps = report["methods"]![m.Name]!["randomization"]!;
+            html.AppendLine($"<tr><td class=l>{m.Name}</td>" + string.Concat(layers.Select(l => $"<td>{Fmt(steps[l]?["rank_correlation"])}</td>")) + "</tr>");
         }
         html.AppendLine("</table>");
         html.AppendLine($"<p>Integrated Gradients, largest relative completeness delta: {Fmt(report["ig_completeness_max_rel_delta"])}. LIME throughput, layer masking / grey: {Fmt(report["lime_layer_over_grey_throughput"])}.</p>");
