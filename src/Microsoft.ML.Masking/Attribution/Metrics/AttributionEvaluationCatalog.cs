@@ -177,10 +177,10 @@ public sealed class AttributionEvaluationCatalog
                     l.bias?.zero_();
                     break;
                 case BatchNorm2d b:
-                    b.weight?.fill_(1);
+                    b.weight?.FillInPlace(1);
                     b.bias?.zero_();
                     b.running_mean?.zero_();
-                    b.running_var?.fill_(1);
+                    b.running_var?.FillInPlace(1);
                     break;
             }
         }
