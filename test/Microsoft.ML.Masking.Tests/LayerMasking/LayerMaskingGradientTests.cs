@@ -254,8 +254,10 @@ public sealed class LayerMaskingGradientTests
         var pixels = Images(2, 3, 32, seed: 30).sigmoid();
         var keep = PatchMasks(2, 32, 4, removed: 0.5, seed: 31);
         using var grey = new MaskedClassifier(network, MaskingMethod.Grey, ChannelNormalization.Identity(3));
+        grey.Forward(pixels.clone().requires_grad_(true), keep);
+        Assert.AreEqual(0, grey.Network.FoldedConvolutions, "a baseline's autograd pass is the module's own, which never folds");
         using (no_grad()) grey.Forward(pixels, keep);
-        Assert.AreEqual(0, grey.Network.FoldedConvolutions, "a baseline runs the plain pass, which never folds");
+        Assert.AreEqual(11, grey.Network.FoldedConvolutions, "a baseline's inference pass is the optimised plain one, which folds");
 
         using var layer = new MaskedClassifier(network, MaskingMethod.LayerMasking, ChannelNormalization.Identity(3));
         Assert.AreEqual(0, layer.Network.FoldedConvolutions, "nothing folded at construction");

@@ -31,7 +31,9 @@ internal sealed class MaskedClassifierScorer : IMaskedScorer, IDisposable
     {
         using var scope = NewDisposeScope();
         // Any classifier's graph gives the plain pass; they all wrap the same network.
-        return _classifiers[Methods[0]].Network.ForwardPlain(_normalization.Apply(pixels.to(Device))).Logits.MoveToOuterDisposeScope();
+        var network = _classifiers[Methods[0]].Network;
+        var images = _normalization.Apply(pixels.to(Device));
+        return (is_grad_enabled() ? network.ForwardPlain(images) : network.ForwardPlainFast(images)).Logits.MoveToOuterDisposeScope();
     }
 
     /// <summary>The classifier of <paramref name="method"/> (shared: the caller does not dispose it).</summary>

@@ -103,7 +103,9 @@ internal sealed class MaskedClassifier : IDisposable
         if (Method == MaskingMethod.LayerMasking)
             return _network.ForwardChecked(images, mask);
         using var fallback = generator is null && noise is null ? new Generator(0, Device) : null;
-        return _network.ForwardPlain(InputMasking.Apply(Method, images, mask, _black, BlurSigma, generator ?? fallback, noise));
+        var painted = InputMasking.Apply(Method, images, mask, _black, BlurSigma, generator ?? fallback, noise);
+        // Inference takes the optimised plain pass (folded BatchNorm, channels-last); gradients the module's own.
+        return is_grad_enabled() ? _network.ForwardPlain(painted) : _network.ForwardPlainFast(painted);
     }
 
     /// <summary>Releases the derived tensors (the network itself is not disposed).</summary>
