@@ -269,4 +269,19 @@ public sealed class LayerMaskingGradientTests
         layer.Network.Refresh();
         Assert.AreEqual(0, layer.Network.FoldedConvolutions, "Refresh drops them until the next inference pass");
     }
+
+    [TestMethod]
+    public void TheMethodsOfOneEvaluationShareOneFoldedGraph()
+    {
+        using var scope = NewDisposeScope();
+        var network = SmallBasic();
+        var pixels = Images(2, 3, 32, seed: 32).sigmoid();
+        var keep = PatchMasks(2, 32, 4, removed: 0.5, seed: 33);
+        using var scorer = new Masking.Evaluation.Engine.MaskedClassifierScorer(network,
+            [MaskingMethod.LayerMasking, MaskingMethod.Grey, MaskingMethod.Black], ChannelNormalization.Identity(3), 4.0, CPU);
+        Assert.AreSame(scorer.Classifier(MaskingMethod.LayerMasking).Network, scorer.Classifier(MaskingMethod.Black).Network);
+        using (no_grad()) scorer.MaskedLogits(MaskingMethod.Grey, pixels, keep, noise: null);
+        Assert.AreEqual(11, scorer.Classifier(MaskingMethod.LayerMasking).Network.FoldedConvolutions,
+            "the grey inference pass folded the one graph every method of the evaluation uses");
+    }
 }

@@ -6,12 +6,13 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Masking.Evaluation.Engine;
 
 /// <summary>
-/// One <see cref="MaskedClassifier"/> per method over the same network, made once per evaluation (only the
-/// layer-masking one folds BatchNorm, on its first pass). The masking evaluators score through it directly; the
+/// One <see cref="MaskedClassifier"/> per method over one shared layer-masking graph of the network, made once per
+/// evaluation, so BatchNorm is folded once (on the first inference pass) for every method. The masking evaluators score through it directly; the
 /// attribution methods and metrics through <see cref="Attribution.Engine.MaskedNetworkScorer"/>, a one-method view.
 /// </summary>
 internal sealed class MaskedClassifierScorer : IMaskedScorer, IDisposable
 {
+    private readonly LayerMaskedNetwork _graph;
     private readonly Dictionary<MaskingMethod, MaskedClassifier> _classifiers;
     private readonly ChannelNormalization _normalization;
 
@@ -20,7 +21,8 @@ internal sealed class MaskedClassifierScorer : IMaskedScorer, IDisposable
         Methods = methods.ToArray();
         Device = device;
         _normalization = normalization;
-        _classifiers = Methods.ToDictionary(m => m, m => new MaskedClassifier(network, m, normalization, blurSigma, device));
+        _graph = LayerMaskedNetwork.Create(network);
+        _classifiers = Methods.ToDictionary(m => m, m => new MaskedClassifier(_graph, m, normalization, blurSigma, device));
     }
 
     public IReadOnlyList<MaskingMethod> Methods { get; }
@@ -30,8 +32,7 @@ internal sealed class MaskedClassifierScorer : IMaskedScorer, IDisposable
     public Tensor CleanLogits(Tensor pixels)
     {
         using var scope = NewDisposeScope();
-        // Any classifier's graph gives the plain pass; they all wrap the same network.
-        var network = _classifiers[Methods[0]].Network;
+        var network = _graph;
         var images = _normalization.Apply(pixels.to(Device));
         return (is_grad_enabled() ? network.ForwardPlain(images) : network.ForwardPlainFast(images)).Logits.MoveToOuterDisposeScope();
     }
@@ -46,5 +47,6 @@ internal sealed class MaskedClassifierScorer : IMaskedScorer, IDisposable
     {
         foreach (var classifier in _classifiers.Values)
             classifier.Dispose();
+        _graph.Dispose();
     }
 }

@@ -11,6 +11,7 @@ namespace Microsoft.ML.Masking.LayerMasking.Engine;
 internal sealed class MaskedClassifier : IDisposable
 {
     private readonly LayerMaskedNetwork _network;
+    private readonly bool _ownsNetwork;
     private readonly Tensor _black;
 
     /// <summary>Wraps <paramref name="network"/> (used in place).</summary>
@@ -20,15 +21,29 @@ internal sealed class MaskedClassifier : IDisposable
     /// <param name="blurSigma">σ in pixels for <see cref="MaskingMethod.Blur"/>.</param>
     /// <param name="device">Device of the network and of every tensor this class makes.</param>
     public MaskedClassifier(nn.Module network, MaskingMethod method, ChannelNormalization normalization, double blurSigma = 4.0, Device? device = null)
+        : this(LayerMaskedNetwork.Create(network ?? throw new ArgumentNullException(nameof(network))), ownsNetwork: true, method, normalization, blurSigma, device)
     {
-        ArgumentNullException.ThrowIfNull(network);
+    }
+
+    /// <summary>
+    /// A classifier over a layer-masking graph shared with others (not disposed with this one): the methods of one
+    /// evaluation share its folded BatchNorm weights, which every inference pass — layer-masked or painted — uses.
+    /// </summary>
+    internal MaskedClassifier(LayerMaskedNetwork shared, MaskingMethod method, ChannelNormalization normalization, double blurSigma, Device? device)
+        : this(shared ?? throw new ArgumentNullException(nameof(shared)), ownsNetwork: false, method, normalization, blurSigma, device)
+    {
+    }
+
+    private MaskedClassifier(LayerMaskedNetwork network, bool ownsNetwork, MaskingMethod method, ChannelNormalization normalization, double blurSigma, Device? device)
+    {
         ArgumentNullException.ThrowIfNull(normalization);
         if (!(blurSigma > 0)) throw new ArgumentOutOfRangeException(nameof(blurSigma), blurSigma, "Blur σ must be positive.");
         Method = method;
         Normalization = normalization;
         BlurSigma = blurSigma;
         Device = device ?? CPU;
-        _network = LayerMaskedNetwork.Create(network);
+        _network = network;
+        _ownsNetwork = ownsNetwork;
         _black = normalization.Black(Device).DetachFromDisposeScope();
     }
 
@@ -108,10 +123,11 @@ internal sealed class MaskedClassifier : IDisposable
         return is_grad_enabled() ? _network.ForwardPlain(painted) : _network.ForwardPlainFast(painted);
     }
 
-    /// <summary>Releases the derived tensors (the network itself is not disposed).</summary>
+    /// <summary>Releases the derived tensors (the network itself is not disposed, nor a shared layer-masking graph).</summary>
     public void Dispose()
     {
-        _network.Dispose();
+        if (_ownsNetwork)
+            _network.Dispose();
         _black.Dispose();
     }
 }
