@@ -6,13 +6,12 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Masking.Evaluation.Engine;
 
 /// <summary>
-/// One <see cref="MaskedClassifier"/> per method over one shared layer-masking graph of the network, made once per
-/// evaluation, so BatchNorm is folded once (on the first inference pass) for every method. The masking evaluators score through it directly; the
+/// One <see cref="MaskedClassifier"/> per method over the same network, made once per evaluation (only the
+/// layer-masking one folds BatchNorm, on its first pass). The masking evaluators score through it directly; the
 /// attribution methods and metrics through <see cref="Attribution.Engine.MaskedNetworkScorer"/>, a one-method view.
 /// </summary>
 internal sealed class MaskedClassifierScorer : IMaskedScorer, IDisposable
 {
-    private readonly LayerMaskedNetwork _graph;
     private readonly Dictionary<MaskingMethod, MaskedClassifier> _classifiers;
     private readonly ChannelNormalization _normalization;
 
@@ -21,8 +20,7 @@ internal sealed class MaskedClassifierScorer : IMaskedScorer, IDisposable
         Methods = methods.ToArray();
         Device = device;
         _normalization = normalization;
-        _graph = LayerMaskedNetwork.Create(network);
-        _classifiers = Methods.ToDictionary(m => m, m => new MaskedClassifier(_graph, m, normalization, blurSigma, device));
+        _classifiers = Methods.ToDictionary(m => m, m => new MaskedClassifier(network, m, normalization, blurSigma, device));
     }
 
     public IReadOnlyList<MaskingMethod> Methods { get; }
@@ -32,9 +30,8 @@ internal sealed class MaskedClassifierScorer : IMaskedScorer, IDisposable
     public Tensor CleanLogits(Tensor pixels)
     {
         using var scope = NewDisposeScope();
-        var network = _graph;
-        var images = _normalization.Apply(pixels.to(Device));
-        return (is_grad_enabled() ? network.ForwardPlain(images) : network.ForwardPlainFast(images)).Logits.MoveToOuterDisposeScope();
+        // Any classifier's graph gives the plain pass; they all wrap the same network.
+        return _classifiers[Methods[0]].Network.ForwardPlain(_normalization.Apply(pixels.to(Device))).Logits.MoveToOuterDisposeScope();
     }
 
     /// <summary>The classifier of <paramref name="method"/> (shared: the caller does not dispose it).</summary>
@@ -47,6 +44,5 @@ internal sealed class MaskedClassifierScorer : IMaskedScorer, IDisposable
     {
         foreach (var classifier in _classifiers.Values)
             classifier.Dispose();
-        _graph.Dispose();
     }
 }

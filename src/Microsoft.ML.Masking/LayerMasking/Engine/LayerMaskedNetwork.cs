@@ -150,20 +150,6 @@ public sealed class LayerMaskedNetwork : IDisposable
         return Finish(body);
     }
 
-    /// <summary>
-    /// The plain forward pass on the fast path with nothing removed: the graph <see cref="ForwardChecked"/> runs
-    /// (BatchNorm folded when compiled so, channels-last after the first convolution), with no mask work at all. The
-    /// painted baselines score through it under <c>no_grad</c>, so that paint and layer masking are timed against the
-    /// same optimised pass; equal to <see cref="ForwardPlain"/> up to float rounding.
-    /// </summary>
-    internal MaskedForwardResult ForwardPlainFast(Tensor images)
-    {
-        using var scope = NewDisposeScope();
-        using var masks = new MaskAlgebra(inPlace: !is_grad_enabled());
-        var start = new MaskedActivation(images, masks.RootAllKept(images), clean: true);
-        return Finish(_body.Fast(start, masks, inputShared: true).CleanValues(masks.InPlace));
-    }
-
     /// <summary>The ordinary forward pass through the same graph (BatchNorm with running statistics).</summary>
     public MaskedForwardResult ForwardPlain(Tensor images)
     {

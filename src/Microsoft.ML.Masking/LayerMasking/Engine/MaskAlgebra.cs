@@ -42,10 +42,6 @@ internal sealed class MaskAlgebra : IDisposable
     /// <summary>Wraps the input keep-mask (which stays owned by the caller).</summary>
     public MaskHandle Root(Tensor keep) => new(_nextId++, keep);
 
-    /// <summary>A root mask that keeps every pixel of <paramref name="images"/>, known to be so without reading it back.</summary>
-    public MaskHandle RootAllKept(Tensor images) =>
-        new(_nextId++, Own(TorchSharp.torch.ones(new long[] { images.shape[0], 1, images.shape[2], images.shape[3] }, dtype: images.dtype, device: images.device)), allKept: true);
-
     /// <summary>Takes ownership of a mask made by a layer (the reference path makes one per layer).</summary>
     public MaskHandle Adopt(Tensor mask) => new(_nextId++, Own(mask));
 

@@ -11,7 +11,6 @@ namespace Microsoft.ML.Masking.LayerMasking.Engine;
 internal sealed class MaskedClassifier : IDisposable
 {
     private readonly LayerMaskedNetwork _network;
-    private readonly bool _ownsNetwork;
     private readonly Tensor _black;
 
     /// <summary>Wraps <paramref name="network"/> (used in place).</summary>
@@ -21,29 +20,15 @@ internal sealed class MaskedClassifier : IDisposable
     /// <param name="blurSigma">σ in pixels for <see cref="MaskingMethod.Blur"/>.</param>
     /// <param name="device">Device of the network and of every tensor this class makes.</param>
     public MaskedClassifier(nn.Module network, MaskingMethod method, ChannelNormalization normalization, double blurSigma = 4.0, Device? device = null)
-        : this(LayerMaskedNetwork.Create(network ?? throw new ArgumentNullException(nameof(network))), ownsNetwork: true, method, normalization, blurSigma, device)
     {
-    }
-
-    /// <summary>
-    /// A classifier over a layer-masking graph shared with others (not disposed with this one): the methods of one
-    /// evaluation share its folded BatchNorm weights, which every inference pass — layer-masked or painted — uses.
-    /// </summary>
-    internal MaskedClassifier(LayerMaskedNetwork shared, MaskingMethod method, ChannelNormalization normalization, double blurSigma, Device? device)
-        : this(shared ?? throw new ArgumentNullException(nameof(shared)), ownsNetwork: false, method, normalization, blurSigma, device)
-    {
-    }
-
-    private MaskedClassifier(LayerMaskedNetwork network, bool ownsNetwork, MaskingMethod method, ChannelNormalization normalization, double blurSigma, Device? device)
-    {
+        ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(normalization);
         if (!(blurSigma > 0)) throw new ArgumentOutOfRangeException(nameof(blurSigma), blurSigma, "Blur σ must be positive.");
         Method = method;
         Normalization = normalization;
         BlurSigma = blurSigma;
         Device = device ?? CPU;
-        _network = network;
-        _ownsNetwork = ownsNetwork;
+        _network = LayerMaskedNetwork.Create(network);
         _black = normalization.Black(Device).DetachFromDisposeScope();
     }
 
@@ -118,16 +103,13 @@ internal sealed class MaskedClassifier : IDisposable
         if (Method == MaskingMethod.LayerMasking)
             return _network.ForwardChecked(images, mask);
         using var fallback = generator is null && noise is null ? new Generator(0, Device) : null;
-        var painted = InputMasking.Apply(Method, images, mask, _black, BlurSigma, generator ?? fallback, noise);
-        // Inference takes the optimised plain pass (folded BatchNorm, channels-last); gradients the module's own.
-        return is_grad_enabled() ? _network.ForwardPlain(painted) : _network.ForwardPlainFast(painted);
+        return _network.ForwardPlain(InputMasking.Apply(Method, images, mask, _black, BlurSigma, generator ?? fallback, noise));
     }
 
-    /// <summary>Releases the derived tensors (the network itself is not disposed, nor a shared layer-masking graph).</summary>
+    /// <summary>Releases the derived tensors (the network itself is not disposed).</summary>
     public void Dispose()
     {
-        if (_ownsNetwork)
-            _network.Dispose();
+        _network.Dispose();
         _black.Dispose();
     }
 }
