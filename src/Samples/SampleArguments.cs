@@ -60,6 +60,15 @@ public sealed class SampleArguments
             ? v : throw new ArgumentException($"--{name} expects a number, got '{s}'.");
     }
 
+    /// <summary>The enum value named by <c>--name</c> (case-insensitive), or <paramref name="fallback"/>.</summary>
+    public T Enum<T>(string name, T fallback) where T : struct, System.Enum
+    {
+        var s = String(name, "");
+        if (s.Length == 0) return fallback;
+        return System.Enum.TryParse<T>(s, ignoreCase: true, out var v) && System.Enum.IsDefined(v)
+            ? v : throw new ArgumentException($"--{name} must be one of {string.Join(", ", System.Enum.GetNames<T>())}, not '{s}'.");
+    }
+
     /// <summary>Throws if an option was given that the sample never read (catches typos).</summary>
     public void EnsureAllUsed()
     {

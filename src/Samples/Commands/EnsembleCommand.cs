@@ -74,8 +74,8 @@ public sealed class EnsembleCommand : ISampleCommand
         int attackSteps = args.Int("attack-steps", quick ? 5 : 10);
         bool ablations = args.Flag("ablations");
         double gateBias = args.Double("gate-bias", new DynamicMaskEnsembleTrainer.Options().GateInitialBias);
-        var gating = Parse<EnsembleGating>(args.String("gating", nameof(EnsembleGating.Learned)), "gating");
-        var importance = Parse<ChannelImportanceMethod>(args.String("importance", nameof(ChannelImportanceMethod.Exact)), "importance");
+        var gating = args.Enum("gating", EnsembleGating.Learned);
+        var importance = args.Enum("importance", ChannelImportanceMethod.Exact);
         int threads = args.Int("threads", Environment.ProcessorCount);
         string dataDir = args.String("data", FashionMnist.DefaultDirectory);
         int testPerSide = args.Int("test-images", quick ? 1_000 : int.MaxValue);
@@ -221,10 +221,6 @@ public sealed class EnsembleCommand : ISampleCommand
         GateInitialBias = gateBias, Seed = seed, NumberOfThreads = threads, ImportanceMethod = importance,
     };
 
-    private static T Parse<T>(string value, string option) where T : struct, Enum =>
-        Enum.TryParse<T>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
-            ? parsed
-            : throw new ArgumentException($"--{option} must be one of {string.Join(", ", Enum.GetNames<T>())}, not '{value}'.");
 
     /// <summary>Split 0: the first six classes known; split s &gt; 0: a permutation drawn with seed s.</summary>
     private static Split SplitOf(int split)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.ML.Masking.Attribution.Engine;
 
 namespace Microsoft.ML.Masking.Samples.Commands;
 
@@ -142,10 +143,10 @@ public sealed class EnsembleGridCommand : ISampleCommand
 
     private static (double Mean, double StandardError) MeanAndError(IEnumerable<double> values)
     {
-        var v = values.ToArray();
-        double mean = v.Average();
-        double se = v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1) / v.Length) : double.NaN;
-        return (mean, se);
+        var accumulator = new MetricAccumulator();
+        foreach (double v in values)
+            accumulator.Add(v);
+        return (accumulator.Mean, accumulator.StandardError);
     }
 
     private static JsonNode? Round(double v) => double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 5)) : null;
